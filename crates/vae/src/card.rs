@@ -1,0 +1,154 @@
+//! The model card (`card.json`): everything needed to rebuild, trust and display an exported
+//! model. The trainer writes it; the wasm crate and the page read it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Recon, VaeConfig};
+use crate::weights::Storage;
+
+/// Version of the card's layout; bumped when a field changes meaning.
+pub const CARD_FORMAT: u32 = 1;
+
+/// Test-set metrics of a model, as `trainer eval` prints them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Negative ELBO in nats per image: summed Bernoulli cross-entropy + KL, one z sample per
+    /// image drawn with a fixed seed.
+    pub neg_elbo: f64,
+    /// The Bernoulli cross-entropy part of `neg_elbo`, nats per image.
+    pub recon: f64,
+    /// The KL part of `neg_elbo`, nats per image.
+    pub kl: f64,
+    /// Mean squared error per pixel when decoding μ (no sampling).
+    pub mse: f64,
+    /// Accuracy of a 5-nearest-neighbour vote of each test μ among the training μ.
+    pub knn5_acc: f64,
+}
+
+/// One dataset file and its checksum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileDigest {
+    /// File name, e.g. `train-images-idx3-ubyte.gz`.
+    pub name: String,
+    /// MD5 of the file as distributed.
+    pub md5: String,
+}
+
+/// The data the model was trained and evaluated on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// Name, `MNIST`.
+    pub name: String,
+    /// Training images used.
+    pub train_images: usize,
+    /// Test images evaluated.
+    pub test_images: usize,
+    /// The four files and their MD5 checksums.
+    pub files: Vec<FileDigest>,
+}
+
+/// How the model was trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Seed of the initialisation, the shuffling and the sampling.
+    pub seed: u64,
+    /// Reconstruction term that was minimised.
+    pub recon: Recon,
+    /// Wall-clock training time in seconds (all epochs, resumed runs summed).
+    pub seconds: f64,
+    /// The Burn backend it ran on.
+    pub backend: String,
+    /// The exact command that produced the model.
+    pub command: String,
+}
+
+/// The region of the latent plane the page shows: every test μ lies inside it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Extent {
+    /// Smallest x (first latent coordinate).
+    pub x_min: f64,
+    /// Largest x.
+    pub x_max: f64,
+    /// Smallest y (second latent coordinate).
+    pub y_min: f64,
+    /// Largest y.
+    pub y_max: f64,
+}
+
+/// Files of the export other than the card.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Files {
+    /// Weights file name.
+    pub weights: String,
+    /// How the weights are stored.
+    pub weights_storage: Storage,
+    /// Size of the weights file in bytes.
+    pub weights_bytes: u64,
+    /// Test-set latents file name (see [`crate::latents`]).
+    pub latents: String,
+    /// Figures: latent scatter, reconstructions, manifold.
+    pub figures: Vec<String>,
+}
+
+/// The model card.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Layout version, [`CARD_FORMAT`].
+    pub format: u32,
+    /// The architecture the weights belong to.
+    pub architecture: VaeConfig,
+    /// The data.
+    pub dataset: Dataset,
+    /// The training run.
+    pub training: Training,
+    /// Test-set metrics of the exported weights (as stored, f16 included).
+    pub metrics: Metrics,
+    /// Latent region for the page's plane.
+    pub plane: Extent,
+    /// The other files of the export.
+    pub files: Files,
+}
+
+/// Why a card could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    /// Not JSON, or a field is missing or of the wrong type.
+    #[error("model card is not valid: {0}")]
+    Parse(#[from] serde_json::Error),
+    /// A layout this crate does not read.
+    #[error("model card format {found} is not supported (expected {CARD_FORMAT})")]
+    Format {
+        /// The card's `format`.
+        found: u32,
+    },
+    /// The architecture cannot be built.
+    #[error("model card architecture is invalid: {0}")]
+    Architecture(String),
+}
+
+impl ModelCard {
+    /// Parses and checks a card.
+    pub fn from_json(text: &str) -> Result<Self, CardError> {
+        let card: Self = serde_json::from_str(text)?;
+        if card.format != CARD_FORMAT {
+            return Err(CardError::Format { found: card.format });
+        }
+        card.architecture
+            .validate()
+            .map_err(CardError::Architecture)?;
+        Ok(card)
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a card always serialises");
+        s.push('\n');
+        s
+    }
+}

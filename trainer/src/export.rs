@@ -1,0 +1,254 @@
+//! Exporting a trained model for the page: weights (f16 when that costs < 0.1 nats), the model
+//! card, the test-set latents and the figures, written to a staging directory and swapped into
+//! place in one step.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::prelude::*;
+use vae::card::{CARD_FORMAT, Dataset, Extent, FileDigest, Files, Metrics, ModelCard, Training};
+use vae::latents::Latents;
+use vae::weights::{self, Storage};
+use vae::{IMAGE_PIXELS, Vae, files};
+
+use crate::atomic::replace_dir;
+use crate::download::md5_file;
+use crate::evaluate::{elbo_terms, latent_means, metrics};
+use crate::figures;
+use crate::mnist::{ALL_FILES, Mnist};
+use crate::tensors::{matrix, to_vec};
+use crate::train::TrainState;
+
+/// Largest change of the test negative ELBO (nats) that f16 storage may cause.
+pub const F16_TOLERANCE: f64 = 0.1;
+/// Cells per side of the manifold figure.
+pub const MANIFOLD_GRID: usize = 20;
+/// Fraction of test means the plane must hold on each axis (the rest are outliers).
+const EXTENT_COVERAGE: f64 = 0.998;
+
+/// What an export needs to know about the data.
+pub struct DataSource<'a> {
+    /// The data, in memory.
+    pub mnist: &'a Mnist,
+    /// The directory it was read from (for the checksums).
+    pub dir: &'a Path,
+}
+
+/// The square region, centred on the prior's mean, that holds `EXTENT_COVERAGE` of the test
+/// means on each axis, padded by 5 % and rounded up to a multiple of 0.5.
+pub fn plane_extent(points: &[f32]) -> Extent {
+    let mut half = 1.0f64;
+    for axis in 0..2 {
+        let mut v: Vec<f64> = points.chunks_exact(2).map(|p| f64::from(p[axis])).collect();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            continue;
+        }
+        let tail = (1.0 - EXTENT_COVERAGE) / 2.0;
+        let lo = v[((v.len() - 1) as f64 * tail) as usize];
+        let hi = v[((v.len() - 1) as f64 * (1.0 - tail)).ceil() as usize];
+        half = half.max(lo.abs()).max(hi.abs());
+    }
+    let half = (half * 1.05 * 2.0).ceil() / 2.0;
+    Extent {
+        x_min: -half,
+        x_max: half,
+        y_min: -half,
+        y_max: half,
+    }
+}
+
+fn digests(dir: &Path) -> Result<Vec<FileDigest>> {
+    ALL_FILES
+        .iter()
+        .map(|f| {
+            let gz = dir.join(f.name);
+            let path = if gz.exists() {
+                gz
+            } else {
+                gz.with_extension("")
+            };
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(FileDigest {
+                name,
+                md5: md5_file(&path)?,
+            })
+        })
+        .collect()
+}
+
+/// Picks the storage: f16 if it moves the test negative ELBO by less than [`F16_TOLERANCE`].
+/// Returns the bytes, their storage, and the model as the page will load it.
+fn choose_storage(
+    model: &Vae,
+    state: &TrainState,
+    data: &Mnist,
+    device: &Device,
+) -> Result<(Vec<u8>, Storage, Vae)> {
+    let arch = &state.hyper.architecture;
+    let f32_bytes = weights::to_bytes(model, Storage::F32)?;
+    let f32_model = weights::from_bytes(arch, Storage::F32, &f32_bytes, device)?;
+    let f16_bytes = weights::to_bytes(model, Storage::F16)?;
+    let f16_model = weights::from_bytes(arch, Storage::F16, &f16_bytes, device)?;
+    let full = elbo_terms(&f32_model, &data.test, device)?.neg_elbo();
+    let half = elbo_terms(&f16_model, &data.test, device)?.neg_elbo();
+    eprintln!(
+        "test neg ELBO: f32 {full:.4}, f16 {half:.4} (change {:+.4} nats; limit {F16_TOLERANCE})",
+        half - full
+    );
+    Ok(if (half - full).abs() < F16_TOLERANCE {
+        (f16_bytes, Storage::F16, f16_model)
+    } else {
+        (f32_bytes, Storage::F32, f32_model)
+    })
+}
+
+/// The first test image of each digit 0–9, in [0, 1].
+fn one_per_digit(data: &Mnist) -> Vec<Vec<f32>> {
+    (0..10u8)
+        .filter_map(|d| data.test.labels.iter().position(|&l| l == d))
+        .map(|i| data.test.image(i).collect())
+        .collect()
+}
+
+/// Writes the export of `model` into `out`, replacing what was there only once everything is
+/// written. Returns the card.
+pub fn export(
+    out: &Path,
+    model: &Vae,
+    state: &TrainState,
+    data: &DataSource<'_>,
+    device: &Device,
+) -> Result<ModelCard> {
+    let mnist = data.mnist;
+    let (weight_bytes, storage, stored) = choose_storage(model, state, mnist, device)?;
+    let metrics: Metrics = metrics(&stored, &mnist.train, &mnist.test, device)?;
+    let test_mu = latent_means(&stored, &mnist.test, device)?;
+    let plane = plane_extent(&test_mu);
+
+    let inputs = one_per_digit(mnist);
+    let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
+    let mean = stored.encode(matrix(flat, IMAGE_PIXELS, device)).mean;
+    let outputs: Vec<Vec<f32>> = to_vec(stored.decode(mean))?
+        .chunks_exact(IMAGE_PIXELS)
+        .map(<[f32]>::to_vec)
+        .collect();
+    let grid = figures::manifold_points(&plane, MANIFOLD_GRID);
+    let decoded = to_vec(stored.decode(matrix(grid, 2, device)))?;
+
+    let latents = Latents {
+        dims: stored.latent(),
+        points: test_mu.clone(),
+        labels: mnist.test.labels.clone(),
+    };
+    let outputs_png = [
+        (
+            files::FIG_SCATTER,
+            figures::latent_scatter(&test_mu, &mnist.test.labels, &plane)?,
+        ),
+        (
+            files::FIG_RECON,
+            figures::reconstructions(&inputs, &outputs)?,
+        ),
+        (
+            files::FIG_MANIFOLD,
+            figures::manifold(&decoded, MANIFOLD_GRID)?,
+        ),
+    ];
+    let card = ModelCard {
+        format: CARD_FORMAT,
+        architecture: state.hyper.architecture.clone(),
+        dataset: Dataset {
+            name: "MNIST".into(),
+            train_images: mnist.train.len(),
+            test_images: mnist.test.len(),
+            files: digests(data.dir)?,
+        },
+        training: Training {
+            epochs: state.epochs_done,
+            batch: state.hyper.batch,
+            lr: state.hyper.lr,
+            seed: state.hyper.seed,
+            recon: state.hyper.recon,
+            seconds: (state.seconds * 10.0).round() / 10.0,
+            backend: state.backend.clone(),
+            command: state.command.clone(),
+        },
+        metrics,
+        plane,
+        files: Files {
+            weights: files::WEIGHTS.into(),
+            weights_storage: storage,
+            weights_bytes: weight_bytes.len() as u64,
+            latents: files::LATENTS.into(),
+            figures: outputs_png.iter().map(|(n, _)| (*n).to_string()).collect(),
+        },
+    };
+    replace_dir(out, |dir| {
+        let write = |name: &str, bytes: &[u8]| -> Result<()> {
+            let path: PathBuf = dir.join(name);
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+        };
+        write(files::WEIGHTS, &weight_bytes)?;
+        write(files::LATENTS, &latents.to_bytes())?;
+        for (name, png) in &outputs_png {
+            write(name, png)?;
+        }
+        write(files::CARD, card.to_json().as_bytes())
+    })
+    .with_context(|| format!("exporting to {}", out.display()))?;
+    Ok(card)
+}
+
+/// Loads an exported model directory: the card and the model built from its weights.
+pub fn load(dir: &Path, device: &Device) -> Result<(ModelCard, Vae)> {
+    let card_path = dir.join(files::CARD);
+    let text = std::fs::read_to_string(&card_path)
+        .with_context(|| format!("reading {}", card_path.display()))?;
+    let card =
+        ModelCard::from_json(&text).with_context(|| format!("in {}", card_path.display()))?;
+    let weights_path = dir.join(&card.files.weights);
+    let bytes = std::fs::read(&weights_path)
+        .with_context(|| format!("reading {}", weights_path.display()))?;
+    let model = weights::from_bytes(
+        &card.architecture,
+        card.files.weights_storage,
+        &bytes,
+        device,
+    )
+    .with_context(|| format!("loading {}", weights_path.display()))?;
+    Ok((card, model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extent_is_square_centred_and_covers_the_points() {
+        let points: Vec<f32> = (0..1000)
+            .flat_map(|i| {
+                [
+                    (i as f32 / 1000.0) * 4.0 - 2.0,
+                    (i as f32 / 1000.0) * 2.0 - 1.5,
+                ]
+            })
+            .collect();
+        let e = plane_extent(&points);
+        assert_eq!((e.x_min, e.x_max), (-e.x_max, e.x_max));
+        assert_eq!((e.y_min, e.y_max), (e.x_min, e.x_max));
+        assert!(e.x_max >= 2.0 && e.x_max <= 2.5, "{e:?}");
+    }
+
+    #[test]
+    fn one_outlier_does_not_stretch_the_plane() {
+        let mut points: Vec<f32> = (0..2000)
+            .flat_map(|i| [(i % 7) as f32 - 3.0, 0.0])
+            .collect();
+        points.extend([40.0, 40.0]);
+        assert!(plane_extent(&points).x_max < 4.0);
+    }
+}

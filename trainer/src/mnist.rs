@@ -1,0 +1,480 @@
+//! Reading MNIST's IDX files, gzipped or not, with an error for every way a file can be wrong.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use flate2::read::GzDecoder;
+use vae::{IMAGE_PIXELS, IMAGE_SIDE};
+
+/// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
+pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+/// Magic number of an IDX file of unsigned bytes with 1 dimension (labels).
+pub const LABELS_MAGIC: u32 = 0x0000_0801;
+
+/// One of MNIST's four files, with the MD5 of the gzipped original.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MnistFile {
+    /// File name as distributed (gzipped).
+    pub name: &'static str,
+    /// MD5 of the gzipped file.
+    pub md5: &'static str,
+}
+
+/// The training images.
+pub const TRAIN_IMAGES: MnistFile = MnistFile {
+    name: "train-images-idx3-ubyte.gz",
+    md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+};
+/// The training labels.
+pub const TRAIN_LABELS: MnistFile = MnistFile {
+    name: "train-labels-idx1-ubyte.gz",
+    md5: "d53e105ee54ea40749a09fcbcd1e9432",
+};
+/// The test images.
+pub const TEST_IMAGES: MnistFile = MnistFile {
+    name: "t10k-images-idx3-ubyte.gz",
+    md5: "9fb629c4189551a2d022fa330f9573f3",
+};
+/// The test labels.
+pub const TEST_LABELS: MnistFile = MnistFile {
+    name: "t10k-labels-idx1-ubyte.gz",
+    md5: "ec29112dd5afa0611ce80d1b7f02629c",
+};
+/// All four files.
+pub const ALL_FILES: [MnistFile; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];
+
+/// What is wrong with an IDX file; [`DataError`] adds the path.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// Neither `NAME` nor `NAME` without `.gz` exists.
+    Missing,
+    /// The file could not be read (permissions, I/O).
+    Io(String),
+    /// The gzip stream is corrupt.
+    Gzip(String),
+    /// Fewer bytes than the header or than the header's sizes say.
+    Truncated {
+        /// Bytes the header announces (header included).
+        expected: usize,
+        /// Bytes present.
+        found: usize,
+    },
+    /// More bytes than the header's sizes say.
+    TrailingBytes {
+        /// Bytes the header announces.
+        expected: usize,
+        /// Bytes present.
+        found: usize,
+    },
+    /// The magic number is not the expected one.
+    Magic {
+        /// Expected magic.
+        expected: u32,
+        /// Magic found.
+        found: u32,
+    },
+    /// Images are not 28×28.
+    ImageSize {
+        /// Rows found.
+        rows: u32,
+        /// Columns found.
+        cols: u32,
+    },
+    /// A label outside 0–9.
+    Label {
+        /// Index of the first bad label.
+        index: usize,
+        /// Its value.
+        value: u8,
+    },
+    /// The image file and the label file hold different counts.
+    CountMismatch {
+        /// Images in the image file.
+        images: usize,
+        /// Labels in the label file.
+        labels: usize,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Missing => write!(f, "file not found (also looked for it without .gz)"),
+            Problem::Io(e) => write!(f, "cannot read: {e}"),
+            Problem::Gzip(e) => write!(f, "corrupt gzip stream: {e}"),
+            Problem::Truncated { expected, found } => write!(
+                f,
+                "truncated: header announces {expected} bytes, file has {found}"
+            ),
+            Problem::TrailingBytes { expected, found } => write!(
+                f,
+                "unexpected trailing data: header announces {expected} bytes, file has {found}"
+            ),
+            Problem::Magic { expected, found } => write!(
+                f,
+                "wrong magic number 0x{found:08x}, expected 0x{expected:08x}"
+            ),
+            Problem::ImageSize { rows, cols } => write!(
+                f,
+                "images are {rows}x{cols}, expected {IMAGE_SIDE}x{IMAGE_SIDE}"
+            ),
+            Problem::Label { index, value } => {
+                write!(f, "label {index} is {value}, expected a digit 0-9")
+            }
+            Problem::CountMismatch { images, labels } => write!(
+                f,
+                "{images} images but {labels} labels in the matching label file"
+            ),
+        }
+    }
+}
+
+/// An IDX file that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {problem}", path.display())]
+pub struct DataError {
+    /// The file (as asked for).
+    pub path: PathBuf,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+fn err(path: &Path, problem: Problem) -> DataError {
+    DataError {
+        path: path.to_path_buf(),
+        problem,
+    }
+}
+
+/// Reads a whole file, inflating it if it is gzipped (by its magic bytes, not its name).
+/// `path` may name the `.gz` file; if it does not exist, the same name without `.gz` is tried.
+pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
+    let actual = if path.exists() {
+        path.to_path_buf()
+    } else {
+        let plain = path.with_extension("");
+        if path.extension().is_some_and(|e| e == "gz") && plain.exists() {
+            plain
+        } else {
+            return Err(err(path, Problem::Missing));
+        }
+    };
+    let raw = std::fs::read(&actual).map_err(|e| err(&actual, Problem::Io(e.to_string())))?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| err(&actual, Problem::Gzip(e.to_string())))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn check_len(path: &Path, bytes: &[u8], expected: usize) -> Result<(), DataError> {
+    match bytes.len() {
+        n if n < expected => Err(err(path, Problem::Truncated { expected, found: n })),
+        n if n > expected => Err(err(path, Problem::TrailingBytes { expected, found: n })),
+        _ => Ok(()),
+    }
+}
+
+fn check_header(path: &Path, bytes: &[u8], magic: u32, header: usize) -> Result<(), DataError> {
+    let truncated = |found| {
+        err(
+            path,
+            Problem::Truncated {
+                expected: header,
+                found,
+            },
+        )
+    };
+    if bytes.len() < 4 {
+        return Err(truncated(bytes.len()));
+    }
+    let found = be_u32(bytes, 0);
+    if found != magic {
+        return Err(err(
+            path,
+            Problem::Magic {
+                expected: magic,
+                found,
+            },
+        ));
+    }
+    if bytes.len() < header {
+        return Err(truncated(bytes.len()));
+    }
+    Ok(())
+}
+
+/// Parses an IDX image file: returns the pixels, `count × 784` bytes, 0 = background.
+pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+    check_header(path, bytes, IMAGES_MAGIC, 16)?;
+    let count = be_u32(bytes, 4) as usize;
+    let (rows, cols) = (be_u32(bytes, 8), be_u32(bytes, 12));
+    if rows as usize != IMAGE_SIDE || cols as usize != IMAGE_SIDE {
+        return Err(err(path, Problem::ImageSize { rows, cols }));
+    }
+    check_len(path, bytes, 16 + count * IMAGE_PIXELS)?;
+    Ok(bytes[16..].to_vec())
+}
+
+/// Parses an IDX label file: one digit 0–9 per image.
+pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+    check_header(path, bytes, LABELS_MAGIC, 8)?;
+    let count = be_u32(bytes, 4) as usize;
+    check_len(path, bytes, 8 + count)?;
+    let labels = bytes[8..].to_vec();
+    if let Some((index, &value)) = labels.iter().enumerate().find(|(_, v)| **v > 9) {
+        return Err(err(path, Problem::Label { index, value }));
+    }
+    Ok(labels)
+}
+
+/// One split of MNIST in memory.
+#[derive(Clone, Debug)]
+pub struct Split {
+    /// `len × 784` pixels, 0–255, 0 = background.
+    pub pixels: Vec<u8>,
+    /// One digit per image.
+    pub labels: Vec<u8>,
+}
+
+impl Split {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Image `i` scaled to [0, 1], as the model sees it.
+    pub fn image(&self, i: usize) -> impl Iterator<Item = f32> + '_ {
+        self.pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]
+            .iter()
+            .map(|&p| f32::from(p) / 255.0)
+    }
+
+    /// Images at `indices`, scaled to [0, 1], flattened row-major into one buffer.
+    pub fn gather(&self, indices: impl IntoIterator<Item = usize>) -> Vec<f32> {
+        indices.into_iter().flat_map(|i| self.image(i)).collect()
+    }
+
+    /// Reads an image file and its label file and checks that they agree.
+    pub fn read(images: &Path, labels: &Path) -> Result<Self, DataError> {
+        let pixels = parse_images(images, &read_maybe_gz(images)?)?;
+        let labels_v = parse_labels(labels, &read_maybe_gz(labels)?)?;
+        let n_images = pixels.len() / IMAGE_PIXELS;
+        if n_images != labels_v.len() {
+            return Err(err(
+                labels,
+                Problem::CountMismatch {
+                    images: n_images,
+                    labels: labels_v.len(),
+                },
+            ));
+        }
+        Ok(Self {
+            pixels,
+            labels: labels_v,
+        })
+    }
+}
+
+/// MNIST's training and test splits.
+#[derive(Clone, Debug)]
+pub struct Mnist {
+    /// 60,000 training images.
+    pub train: Split,
+    /// 10,000 test images.
+    pub test: Split,
+}
+
+impl Mnist {
+    /// Reads the four files from `dir` (each gzipped, or not, under its usual name).
+    pub fn read(dir: &Path) -> Result<Self, DataError> {
+        Ok(Self {
+            train: Split::read(&dir.join(TRAIN_IMAGES.name), &dir.join(TRAIN_LABELS.name))?,
+            test: Split::read(&dir.join(TEST_IMAGES.name), &dir.join(TEST_LABELS.name))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn images_idx(count: u32, rows: u32, cols: u32, pixels: usize) -> Vec<u8> {
+        let mut b = Vec::new();
+        for v in [IMAGES_MAGIC, count, rows, cols] {
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        b.extend((0..pixels).map(|i| (i % 256) as u8));
+        b
+    }
+
+    fn labels_idx(labels: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
+        b.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+        b.extend_from_slice(labels);
+        b
+    }
+
+    fn gz(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).expect("gzip");
+        e.finish().expect("gzip")
+    }
+
+    /// Writes a pair of files and reads them back as a split.
+    fn read_pair(images: &[u8], labels: &[u8]) -> Result<Split, DataError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (i, l) = (dir.path().join("img.gz"), dir.path().join("lbl.gz"));
+        std::fs::write(&i, images).expect("write");
+        std::fs::write(&l, labels).expect("write");
+        Split::read(&i, &l)
+    }
+
+    #[test]
+    fn reads_gzipped_files() {
+        let split = read_pair(
+            &gz(&images_idx(3, 28, 28, 3 * 784)),
+            &gz(&labels_idx(&[0, 5, 9])),
+        )
+        .expect("valid");
+        assert_eq!(split.len(), 3);
+        assert_eq!(split.labels, vec![0, 5, 9]);
+        assert_eq!(split.pixels[785], (785 % 256) as u8);
+        let first: Vec<f32> = split.image(0).take(2).collect();
+        assert_eq!(first, vec![0.0, 1.0 / 255.0]);
+    }
+
+    #[test]
+    fn reads_uncompressed_files() {
+        let split =
+            read_pair(&images_idx(2, 28, 28, 2 * 784), &labels_idx(&[1, 2])).expect("valid");
+        assert_eq!(split.len(), 2);
+    }
+
+    #[test]
+    fn falls_back_to_the_name_without_gz() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("x-idx1-ubyte"), labels_idx(&[4])).expect("write");
+        let bytes = read_maybe_gz(&dir.path().join("x-idx1-ubyte.gz")).expect("found");
+        assert_eq!(
+            parse_labels(Path::new("x"), &bytes).expect("labels"),
+            vec![4]
+        );
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let e = read_maybe_gz(Path::new("/nonexistent/train-images-idx3-ubyte.gz")).unwrap_err();
+        assert_eq!(e.problem, Problem::Missing);
+        assert!(e.to_string().contains("train-images-idx3-ubyte.gz"), "{e}");
+    }
+
+    #[test]
+    fn truncated_images_are_an_error() {
+        let mut bytes = images_idx(3, 28, 28, 3 * 784);
+        bytes.truncate(bytes.len() - 10);
+        let e = read_pair(&gz(&bytes), &gz(&labels_idx(&[0, 1, 2]))).unwrap_err();
+        assert_eq!(
+            e.problem,
+            Problem::Truncated {
+                expected: 16 + 3 * 784,
+                found: 16 + 3 * 784 - 10
+            }
+        );
+        assert!(e.to_string().contains("img.gz: truncated"), "{e}");
+    }
+
+    #[test]
+    fn truncated_header_is_an_error() {
+        let e = parse_images(Path::new("f"), &[0, 0, 8]).unwrap_err();
+        assert!(matches!(
+            e.problem,
+            Problem::Truncated {
+                expected: 16,
+                found: 3
+            }
+        ));
+    }
+
+    #[test]
+    fn trailing_bytes_are_an_error() {
+        let mut bytes = labels_idx(&[1, 2]);
+        bytes.push(3);
+        let e = parse_labels(Path::new("f"), &bytes).unwrap_err();
+        assert!(matches!(e.problem, Problem::TrailingBytes { .. }), "{e}");
+    }
+
+    #[test]
+    fn wrong_magic_is_an_error() {
+        // A label file where an image file is expected.
+        let e = read_pair(&labels_idx(&[1, 2]), &labels_idx(&[1, 2])).unwrap_err();
+        assert_eq!(
+            e.problem,
+            Problem::Magic {
+                expected: IMAGES_MAGIC,
+                found: LABELS_MAGIC
+            }
+        );
+        assert!(
+            e.to_string().contains("wrong magic number 0x00000801"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn image_and_label_counts_must_agree() {
+        let e = read_pair(&images_idx(3, 28, 28, 3 * 784), &labels_idx(&[0, 1])).unwrap_err();
+        assert_eq!(
+            e.problem,
+            Problem::CountMismatch {
+                images: 3,
+                labels: 2
+            }
+        );
+        assert!(e.to_string().contains("3 images but 2 labels"), "{e}");
+    }
+
+    #[test]
+    fn images_must_be_28_by_28() {
+        let e = read_pair(&images_idx(2, 32, 32, 2 * 1024), &labels_idx(&[0, 1])).unwrap_err();
+        assert_eq!(e.problem, Problem::ImageSize { rows: 32, cols: 32 });
+        assert!(
+            e.to_string().contains("images are 32x32, expected 28x28"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn labels_must_be_digits() {
+        let e = parse_labels(Path::new("f"), &labels_idx(&[3, 12])).unwrap_err();
+        assert_eq!(
+            e.problem,
+            Problem::Label {
+                index: 1,
+                value: 12
+            }
+        );
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_error() {
+        let mut bytes = gz(&labels_idx(&[1, 2, 3, 4, 5, 6, 7, 8]));
+        let n = bytes.len();
+        bytes[n / 2] ^= 0xff;
+        bytes[n / 2 + 1] ^= 0xff;
+        let e = read_pair(&gz(&images_idx(8, 28, 28, 8 * 784)), &bytes).unwrap_err();
+        assert!(matches!(e.problem, Problem::Gzip(_)), "{e}");
+        assert!(e.to_string().contains("lbl.gz: corrupt gzip stream"), "{e}");
+    }
+}

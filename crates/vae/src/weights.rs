@@ -7,6 +7,7 @@
 
 use burn::prelude::*;
 use burn::store::{ApplyResult, BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
+use burn::store::burn_pack::Error as PackError;
 use burn::tensor::Bytes;
 
 use crate::config::VaeConfig;
@@ -101,9 +102,11 @@ pub fn from_bytes(
         // The adapter casts in whichever direction the source asks: here f16 → f32.
         store = store.with_from_adapter(HalfPrecisionAdapter::new());
     }
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| WeightsError::Format(e.to_string()))?;
+    let result = model.load_from(&mut store).map_err(|e| match e {
+        // Readable, but the tensors do not fit the architecture's shapes or names.
+        PackError::ValidationError(m) | PackError::TensorNotFound(m) => WeightsError::Mismatch(m),
+        other => WeightsError::Format(other.to_string()),
+    })?;
     match describe(&result) {
         Some(problem) => Err(WeightsError::Mismatch(problem)),
         None => Ok(model),

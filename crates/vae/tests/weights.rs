@@ -1,0 +1,102 @@
+//! Weights round trips: what is exported loads back into the same outputs; anything else is
+//! an error, never a panic.
+
+use burn::prelude::*;
+use vae::weights::{self, Storage, WeightsError};
+use vae::{Activation, Vae, VaeConfig};
+
+fn config() -> VaeConfig {
+    VaeConfig {
+        latent: 2,
+        hidden: vec![64, 32],
+        activation: Activation::Silu,
+    }
+}
+
+fn probe_outputs(model: &Vae, d: &Device) -> (Vec<f32>, Vec<f32>) {
+    let images = Tensor::<2>::from_data(
+        TensorData::new(
+            (0..2 * vae::IMAGE_PIXELS).map(|i| (i % 17) as f32 / 17.0).collect::<Vec<f32>>(),
+            [2, vae::IMAGE_PIXELS],
+        ),
+        d,
+    );
+    let mean = model.encode(images).mean;
+    let decoded = model.decode(Tensor::from_floats([[0.5, -1.0], [2.0, 0.25]], d));
+    (
+        mean.into_data().try_into_vec::<f32>().expect("f32"),
+        decoded.into_data().try_into_vec::<f32>().expect("f32"),
+    )
+}
+
+#[test]
+fn f32_export_loads_into_identical_outputs() {
+    let d = Device::flex();
+    let model = Vae::new(&config(), &d);
+    let bytes = weights::to_bytes(&model, Storage::F32).expect("export");
+    let loaded = weights::from_bytes(&config(), Storage::F32, &bytes, &d).expect("load");
+    assert_eq!(probe_outputs(&model, &d), probe_outputs(&loaded, &d));
+}
+
+#[test]
+fn f16_export_is_half_the_size_and_close() {
+    let d = Device::flex();
+    let model = Vae::new(&config(), &d);
+    let full = weights::to_bytes(&model, Storage::F32).expect("export");
+    let half = weights::to_bytes(&model, Storage::F16).expect("export");
+    assert!(half.len() * 10 < full.len() * 6, "{} vs {} bytes", half.len(), full.len());
+    let loaded = weights::from_bytes(&config(), Storage::F16, &half, &d).expect("load");
+    let (a, b) = (probe_outputs(&model, &d), probe_outputs(&loaded, &d));
+    for (x, y) in a.0.iter().zip(&b.0).chain(a.1.iter().zip(&b.1)) {
+        assert!((x - y).abs() < 1e-2, "{x} vs {y}");
+    }
+}
+
+#[test]
+fn weights_of_another_architecture_are_rejected() {
+    let d = Device::flex();
+    let bytes = weights::to_bytes(&Vae::new(&config(), &d), Storage::F32).expect("export");
+    let other = VaeConfig {
+        hidden: vec![64, 16],
+        ..config()
+    };
+    let err = weights::from_bytes(&other, Storage::F32, &bytes, &d).expect_err("must fail");
+    assert!(matches!(err, WeightsError::Mismatch(_)), "{err}");
+    let deeper = VaeConfig {
+        hidden: vec![64, 32, 16],
+        ..config()
+    };
+    let err = weights::from_bytes(&deeper, Storage::F32, &bytes, &d).expect_err("must fail");
+    assert!(matches!(err, WeightsError::Mismatch(_)), "{err}");
+}
+
+#[test]
+fn corrupt_bytes_are_an_error_not_a_panic() {
+    let d = Device::flex();
+    let bytes = weights::to_bytes(&Vae::new(&config(), &d), Storage::F32).expect("export");
+    for bad in [
+        Vec::new(),
+        b"not a burnpack file at all".to_vec(),
+        bytes[..bytes.len() / 2].to_vec(),
+        bytes[..40].to_vec(),
+    ] {
+        let result = std::panic::catch_unwind(|| {
+            weights::from_bytes(&config(), Storage::F32, &bad, &Device::flex()).map(|_| ())
+        });
+        match result {
+            Ok(Err(_)) => {}
+            Ok(Ok(())) => panic!("{} corrupt bytes loaded", bad.len()),
+            Err(_) => panic!("{} corrupt bytes panicked", bad.len()),
+        }
+    }
+}
+
+#[test]
+fn invalid_architecture_is_an_error() {
+    let bad = VaeConfig {
+        latent: 0,
+        ..config()
+    };
+    let err = weights::from_bytes(&bad, Storage::F32, &[], &Device::flex()).expect_err("must fail");
+    assert!(matches!(err, WeightsError::Config(_)), "{err}");
+}

@@ -35,8 +35,16 @@ fn write_dataset(dir: &Path, train: usize, test: usize) {
         write_gz(&dir.join(images), &img);
         write_gz(&dir.join(labels), &lbl);
     };
-    split(train, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz");
-    split(test, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
+    split(
+        train,
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+    );
+    split(
+        test,
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    );
 }
 
 fn write_gz(path: &Path, bytes: &[u8]) {
@@ -104,7 +112,11 @@ impl Fixture {
 }
 
 fn json_line(text: &str) -> serde_json::Value {
-    let line = text.lines().rev().find(|l| l.starts_with('{')).expect("a JSON line");
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON line");
     serde_json::from_str(line).expect("valid JSON")
 }
 
@@ -127,7 +139,12 @@ fn train_exports_a_model_that_eval_reproduces() {
         serde_json::from_str(&std::fs::read_to_string(f.out.join("card.json")).expect("card"))
             .expect("json");
     assert_eq!(card["training"]["epochs"], 2);
-    assert!(card["training"]["command"].as_str().expect("command").contains("--epochs 2"));
+    assert!(
+        card["training"]["command"]
+            .as_str()
+            .expect("command")
+            .contains("--epochs 2")
+    );
     assert_eq!(card["dataset"]["files"].as_array().expect("files").len(), 4);
 
     let o = run(&[
@@ -148,7 +165,10 @@ fn train_exports_a_model_that_eval_reproduces() {
     );
     assert!((a - b).abs() < 1e-3, "eval {a} vs card {b}");
     // The bars are easy: the latent means separate the digits.
-    assert!(metrics["knn5_acc"].as_f64().expect("f64") > 0.5, "{metrics}");
+    assert!(
+        metrics["knn5_acc"].as_f64().expect("f64") > 0.5,
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -164,8 +184,14 @@ fn resume_continues_from_the_checkpoint_epoch() {
     assert_eq!(after["epochs_done"], 3);
     let history = after["history"].as_array().expect("history");
     assert_eq!(history.len(), 3);
-    assert_eq!(history[..2], before["history"].as_array().expect("history")[..]);
-    assert!(!stdout(&o).contains("epoch   1/"), "epoch 1 was trained again");
+    assert_eq!(
+        history[..2],
+        before["history"].as_array().expect("history")[..]
+    );
+    assert!(
+        !stdout(&o).contains("epoch   1/"),
+        "epoch 1 was trained again"
+    );
 }
 
 #[test]
@@ -203,7 +229,10 @@ fn resume_after_kill_9_continues_where_the_checkpoint_left_off() {
                 break done;
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
         std::thread::sleep(Duration::from_millis(5));
     };
     assert!(!f.out.exists(), "a killed run must not export");
@@ -211,7 +240,10 @@ fn resume_after_kill_9_continues_where_the_checkpoint_left_off() {
     // more epoch between our read and the kill).
     let saved = f.state().expect("a readable checkpoint after kill -9");
     let saved_done = saved["epochs_done"].as_u64().expect("epochs_done");
-    assert!(saved_done >= done_at_kill && saved_done < 400, "{saved_done}");
+    assert!(
+        saved_done >= done_at_kill && saved_done < 400,
+        "{saved_done}"
+    );
 
     let target = (saved_done + 2).to_string();
     let o = f.train(&["--epochs", &target, "--resume"]);
@@ -224,7 +256,10 @@ fn resume_after_kill_9_continues_where_the_checkpoint_left_off() {
     let after = f.state().expect("checkpoint");
     assert_eq!(after["epochs_done"].as_u64(), Some(saved_done + 2));
     let history = after["history"].as_array().expect("history");
-    assert_eq!(history[..saved_done as usize], saved["history"].as_array().expect("history")[..]);
+    assert_eq!(
+        history[..saved_done as usize],
+        saved["history"].as_array().expect("history")[..]
+    );
     assert!(f.out.join("card.json").exists());
 }
 
@@ -234,7 +269,11 @@ fn resume_to_fewer_epochs_than_done_is_refused() {
     assert!(f.train(&["--epochs", "2"]).status.success());
     let o = f.train(&["--epochs", "1", "--resume"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("has 2 epochs already"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has 2 epochs already"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -321,7 +360,10 @@ fn bad_data_gives_one_clear_error_and_overwrites_nothing() {
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 1, "{what}: one line expected, got:\n{err}");
         assert!(lines[0].starts_with("error: "), "{what}: {err}");
-        assert!(err.contains(expected), "{what}: expected `{expected}` in:\n{err}");
+        assert!(
+            err.contains(expected),
+            "{what}: expected `{expected}` in:\n{err}"
+        );
         assert_eq!(
             std::fs::read_to_string(f.out.join("card.json")).expect("read"),
             "the good model",

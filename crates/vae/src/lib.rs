@@ -10,12 +10,14 @@
 //! - [`card`]: the model card (`card.json`) that describes an exported model;
 //! - [`weights`]: reading and writing the weights file, f16 or f32;
 //! - [`latents`]: the compact file of test-set latent means the page draws as a scatter;
+//! - [`preprocess`]: turning a drawing into a 28×28 image the way MNIST was made.
 
 pub mod card;
 pub mod config;
 pub mod latents;
 pub mod loss;
 pub mod model;
+pub mod preprocess;
 pub mod weights;
 
 pub use card::ModelCard;

@@ -6,8 +6,8 @@
 //! present with the right shape, so stale or foreign weights are an error, not a broken model.
 
 use burn::prelude::*;
-use burn::store::{ApplyResult, BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
 use burn::store::burn_pack::Error as PackError;
+use burn::store::{ApplyResult, BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
 use burn::tensor::Bytes;
 
 use crate::config::VaeConfig;

@@ -33,7 +33,10 @@ fn bce_from_logits_matches_the_textbook_formula() {
             -(f64::from(x) * p.ln() + (1.0 - f64::from(x)) * (1.0 - p).ln())
         })
         .sum();
-    assert!((f64::from(got) - expected).abs() < 1e-3, "{got} vs {expected}");
+    assert!(
+        (f64::from(got) - expected).abs() < 1e-3,
+        "{got} vs {expected}"
+    );
 }
 
 #[test]
@@ -54,7 +57,11 @@ fn kl_is_zero_for_the_prior_itself() {
         mean: Tensor::zeros([3, 2], &d),
         log_var: Tensor::zeros([3, 2], &d),
     };
-    assert!(values(kl_to_standard_normal(&posterior)).iter().all(|v| v.abs() < 1e-7));
+    assert!(
+        values(kl_to_standard_normal(&posterior))
+            .iter()
+            .all(|v| v.abs() < 1e-7)
+    );
 }
 
 #[test]
@@ -70,7 +77,11 @@ fn kl_matches_a_monte_carlo_estimate() {
     let analytic = f64::from(values(kl_to_standard_normal(&posterior))[0]);
 
     let n = 200_000;
-    let eps = values(Tensor::<2>::random([n, 2], Distribution::Normal(0.0, 1.0), &d));
+    let eps = values(Tensor::<2>::random(
+        [n, 2],
+        Distribution::Normal(0.0, 1.0),
+        &d,
+    ));
     let mut total = 0.0f64;
     for e in eps.chunks_exact(2) {
         for k in 0..2 {
@@ -117,5 +128,8 @@ fn loss_falls_within_a_few_steps_on_a_synthetic_set() {
         model = optim.step(3e-3, model, grads);
     }
     let (first, last) = (losses[0], losses[losses.len() - 1]);
-    assert!(last < 0.7 * first, "loss went from {first} to {last}: {losses:?}");
+    assert!(
+        last < 0.7 * first,
+        "loss went from {first} to {last}: {losses:?}"
+    );
 }

@@ -16,7 +16,9 @@ fn config() -> VaeConfig {
 fn probe_outputs(model: &Vae, d: &Device) -> (Vec<f32>, Vec<f32>) {
     let images = Tensor::<2>::from_data(
         TensorData::new(
-            (0..2 * vae::IMAGE_PIXELS).map(|i| (i % 17) as f32 / 17.0).collect::<Vec<f32>>(),
+            (0..2 * vae::IMAGE_PIXELS)
+                .map(|i| (i % 17) as f32 / 17.0)
+                .collect::<Vec<f32>>(),
             [2, vae::IMAGE_PIXELS],
         ),
         d,
@@ -44,7 +46,12 @@ fn f16_export_is_half_the_size_and_close() {
     let model = Vae::new(&config(), &d);
     let full = weights::to_bytes(&model, Storage::F32).expect("export");
     let half = weights::to_bytes(&model, Storage::F16).expect("export");
-    assert!(half.len() * 10 < full.len() * 6, "{} vs {} bytes", half.len(), full.len());
+    assert!(
+        half.len() * 10 < full.len() * 6,
+        "{} vs {} bytes",
+        half.len(),
+        full.len()
+    );
     let loaded = weights::from_bytes(&config(), Storage::F16, &half, &d).expect("load");
     let (a, b) = (probe_outputs(&model, &d), probe_outputs(&loaded, &d));
     for (x, y) in a.0.iter().zip(&b.0).chain(a.1.iter().zip(&b.1)) {

@@ -1,0 +1,89 @@
+//! The stale-weights guard: the model committed in `www/model/` must load into the current
+//! architecture code and decode sensible digits. If the model code changes shape, this fails
+//! until the model is retrained and exported again.
+
+use std::path::PathBuf;
+
+use burn::prelude::*;
+use vae::latents::Latents;
+use vae::{ModelCard, files, weights};
+
+fn model_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../www/model")
+}
+
+fn card() -> ModelCard {
+    let path = model_dir().join(files::CARD);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    ModelCard::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn shipped_weights_load_into_the_current_architecture() {
+    let card = card();
+    let bytes = std::fs::read(model_dir().join(&card.files.weights)).expect("weights file");
+    assert_eq!(bytes.len() as u64, card.files.weights_bytes);
+    let device = Device::flex();
+    let model = weights::from_bytes(
+        &card.architecture,
+        card.files.weights_storage,
+        &bytes,
+        &device,
+    )
+    .expect("the shipped weights fit the model code");
+    // The origin of the latent plane decodes to a digit: some ink, mostly background.
+    let image = model
+        .decode(Tensor::zeros([1, card.architecture.latent], &device))
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32");
+    assert_eq!(image.len(), vae::IMAGE_PIXELS);
+    assert!(image.iter().all(|v| (0.0..=1.0).contains(v)));
+    let ink = image.iter().filter(|&&v| v > 0.5).count();
+    assert!((20..400).contains(&ink), "{ink} inked pixels at z = 0");
+}
+
+#[test]
+fn shipped_model_meets_the_quality_bar() {
+    let m = card().metrics;
+    assert!(
+        m.neg_elbo <= 145.0,
+        "test negative ELBO {} > 145",
+        m.neg_elbo
+    );
+    assert!((m.recon + m.kl - m.neg_elbo).abs() < 1e-6);
+    assert!(m.knn5_acc > 0.8, "kNN accuracy {}", m.knn5_acc);
+}
+
+#[test]
+fn shipped_latents_match_the_card() {
+    let card = card();
+    let bytes = std::fs::read(model_dir().join(&card.files.latents)).expect("latents file");
+    let latents = Latents::from_bytes(&bytes).expect("a valid latents file");
+    assert_eq!(latents.count(), card.dataset.test_images);
+    assert_eq!(latents.dims, card.architecture.latent);
+    let e = card.plane;
+    let inside = latents
+        .points
+        .chunks_exact(2)
+        .filter(|p| {
+            (e.x_min..=e.x_max).contains(&f64::from(p[0]))
+                && (e.y_min..=e.y_max).contains(&f64::from(p[1]))
+        })
+        .count();
+    assert!(
+        inside as f64 >= 0.99 * latents.count() as f64,
+        "{inside} points inside the plane"
+    );
+}
+
+#[test]
+fn shipped_figures_are_listed_and_present() {
+    let card = card();
+    assert_eq!(card.files.figures.len(), 3);
+    for name in &card.files.figures {
+        let bytes = std::fs::read(model_dir().join(name)).expect("figure");
+        assert_eq!(&bytes[1..4], b"PNG", "{name}");
+    }
+}

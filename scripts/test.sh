@@ -1,5 +1,35 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the Rust workspace (model, trainer, shipped-model guard).
+# Runs every test of the project:
+#   1. cargo test --workspace: model, trainer, web crate logic (natively), shipped-model guard;
+#   2. wasm-pack test --headless --chrome crates/vae-web: the web crate in headless Chromium,
+#      on the CPU backend and on WebGPU, against the trainer's golden values;
+#   3. the end-to-end tests: the built page, served, driven in headless Chromium.
+# Installs the wasm tools when missing (scripts/setup-web.sh); Chromium and ChromeDriver come
+# from Debian (installed here when running as root with apt-get).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+  else
+    echo "error: the browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)" >&2
+    exit 1
+  fi
+fi
+bash scripts/setup-web.sh
+
+echo "== cargo test --workspace"
 cargo test --workspace
+
+echo "== wasm-pack test --headless --chrome crates/vae-web"
+export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
+wasm-pack test --headless --chrome crates/vae-web
+
+echo "== end-to-end tests (tests/e2e)"
+bash scripts/build-web.sh
+cd tests/e2e
+npm ci --no-audit --no-fund --silent
+CHROMIUM=$(command -v chromium) npm test

@@ -6,19 +6,7 @@ use anyhow::{Context, Result};
 /// An RGB colour.
 pub type Rgb = [u8; 3];
 
-/// The categorical palette of the figures and the page (Tableau 10), one colour per digit.
-pub const DIGIT_COLOURS: [Rgb; 10] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [127, 127, 127],
-    [188, 189, 34],
-    [23, 190, 207],
-];
+pub use vae::palette::DIGIT_COLOURS;
 
 /// An image being drawn.
 pub struct Canvas {

@@ -183,6 +183,7 @@ pub fn export(
             weights: files::WEIGHTS.into(),
             weights_storage: storage,
             weights_bytes: weight_bytes.len() as u64,
+            weights_sha256: weights::sha256_hex(&weight_bytes),
             latents: files::LATENTS.into(),
             figures: outputs_png.iter().map(|(n, _)| (*n).to_string()).collect(),
         },
@@ -213,6 +214,9 @@ pub fn load(dir: &Path, device: &Device) -> Result<(ModelCard, Vae)> {
     let weights_path = dir.join(&card.files.weights);
     let bytes = std::fs::read(&weights_path)
         .with_context(|| format!("reading {}", weights_path.display()))?;
+    card.check_weights(&bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("in {}", dir.display()))?;
     let model = weights::from_bytes(
         &card.architecture,
         card.files.weights_storage,

@@ -8,6 +8,8 @@ mod download;
 mod evaluate;
 mod export;
 mod figures;
+mod golden;
+mod latency;
 mod mnist;
 mod rng;
 mod tensors;
@@ -38,6 +40,10 @@ enum Command {
     Eval(EvalArgs),
     /// Export a checkpoint for the page (as `train` does at its end).
     Export(ExportArgs),
+    /// Write the golden values of an exported model (the wasm tests' reference).
+    Golden(GoldenArgs),
+    /// Measure the native latency of the page's calls (encode, decode, 30×30 grid).
+    BenchDecode(BenchDecodeArgs),
     /// Measure training and evaluation throughput (images/s).
     Bench(BenchArgs),
 }
@@ -169,6 +175,28 @@ struct EvalArgs {
 }
 
 #[derive(Args, Debug)]
+struct BenchDecodeArgs {
+    /// Exported model directory (with card.json).
+    #[arg(long, default_value = "www/model")]
+    model: PathBuf,
+    /// Repetitions per figure (the median is printed).
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+}
+
+#[derive(Args, Debug)]
+struct GoldenArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Exported model directory (with card.json).
+    #[arg(long, default_value = "www/model")]
+    model: PathBuf,
+    /// Fixture file to write.
+    #[arg(long, default_value = "crates/vae-web/tests/fixtures/golden.json")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct ExportArgs {
     #[command(flatten)]
     data: DataArgs,
@@ -228,6 +256,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train_cmd(args),
         Command::Eval(args) => eval_cmd(args),
         Command::Export(args) => export_cmd(args),
+        Command::Golden(args) => golden_cmd(args),
+        Command::BenchDecode(args) => bench_decode_cmd(args),
     }
 }
 
@@ -311,6 +341,30 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
     let data = mnist::Mnist::read(&args.data.dir()?)?;
     let metrics = evaluate::metrics(&model, &data.train, &data.test, &device)?;
     println!("{}", serde_json::to_string(&metrics)?);
+    Ok(())
+}
+
+fn bench_decode_cmd(args: BenchDecodeArgs) -> Result<()> {
+    anyhow::ensure!(args.runs > 0, "--runs must be at least 1");
+    let device = Backend::Flex.device()?;
+    let (card, model) = export::load(&args.model, &device)?;
+    let latency = latency::measure(
+        &model,
+        &card.plane,
+        &device,
+        Backend::Flex.name(),
+        args.runs,
+    )?;
+    println!("{}", serde_json::to_string(&latency)?);
+    Ok(())
+}
+
+fn golden_cmd(args: GoldenArgs) -> Result<()> {
+    let device = Backend::Flex.device()?;
+    let (_, model) = export::load(&args.model, &device)?;
+    let data = mnist::Mnist::read(&args.data.dir()?)?;
+    golden::write(&model, &data.test, &device, &args.out)?;
+    println!("wrote {}", args.out.display());
     Ok(())
 }
 

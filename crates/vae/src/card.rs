@@ -90,6 +90,8 @@ pub struct Files {
     pub weights_storage: Storage,
     /// Size of the weights file in bytes.
     pub weights_bytes: u64,
+    /// Hex SHA-256 of the weights file.
+    pub weights_sha256: String,
     /// Test-set latents file name (see [`crate::latents`]).
     pub latents: String,
     /// Figures: latent scatter, reconstructions, manifold.
@@ -143,6 +145,25 @@ impl ModelCard {
             .validate()
             .map_err(CardError::Architecture)?;
         Ok(card)
+    }
+
+    /// Checks that `bytes` are the weights this card describes (size and SHA-256), so that a
+    /// truncated, corrupted or stale file is reported as such.
+    pub fn check_weights(&self, bytes: &[u8]) -> Result<(), String> {
+        let name = &self.files.weights;
+        if bytes.len() as u64 != self.files.weights_bytes {
+            return Err(format!(
+                "{name} has {} bytes, the model card says {} (incomplete download or a stale file?)",
+                bytes.len(),
+                self.files.weights_bytes
+            ));
+        }
+        if crate::weights::sha256_hex(bytes) != self.files.weights_sha256 {
+            return Err(format!(
+                "{name} does not match the checksum in the model card (corrupt or stale file)"
+            ));
+        }
+        Ok(())
     }
 
     /// Pretty JSON with a trailing newline.

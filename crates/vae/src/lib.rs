@@ -10,6 +10,7 @@
 //! - [`card`]: the model card (`card.json`) that describes an exported model;
 //! - [`weights`]: reading and writing the weights file, f16 or f32;
 //! - [`latents`]: the compact file of test-set latent means the page draws as a scatter;
+//! - [`palette`]: the colour of each digit, for figures and page alike;
 //! - [`preprocess`]: turning a drawing into a 28×28 image the way MNIST was made.
 
 pub mod card;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod latents;
 pub mod loss;
 pub mod model;
+pub mod palette;
 pub mod preprocess;
 pub mod weights;
 

@@ -70,6 +70,15 @@ fn join_names<T: std::fmt::Debug>(names: &[T]) -> String {
         .join(", ")
 }
 
+/// Hex SHA-256 of a weights file, recorded in the model card and checked on load.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Serialises the model's weights into burnpack bytes.
 pub fn to_bytes(model: &Vae, storage: Storage) -> Result<Vec<u8>, WeightsError> {
     let mut store = BurnpackStore::from_bytes(None);

@@ -23,7 +23,8 @@ fn card() -> ModelCard {
 fn shipped_weights_load_into_the_current_architecture() {
     let card = card();
     let bytes = std::fs::read(model_dir().join(&card.files.weights)).expect("weights file");
-    assert_eq!(bytes.len() as u64, card.files.weights_bytes);
+    card.check_weights(&bytes)
+        .expect("size and SHA-256 match the card");
     let device = Device::flex();
     let model = weights::from_bytes(
         &card.architecture,

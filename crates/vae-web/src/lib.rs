@@ -1,0 +1,18 @@
+//! Latent Canvas in the browser: the VAE from the [`vae`] crate, loaded from the bytes of an
+//! exported model, run on WebGPU when that is faster and on the CPU otherwise.
+//!
+//! - [`session`]: the loaded model and its backends; encode and decode (all logic, testable
+//!   natively);
+//! - [`backend`]: which backend runs, and the WebGPU set-up;
+//! - [`error`]: the error type every call returns;
+//! - `web` (wasm only): the JavaScript bindings, thin glue over [`session`].
+
+pub mod backend;
+pub mod error;
+pub mod session;
+#[cfg(target_family = "wasm")]
+pub mod web;
+
+pub use backend::BackendKind;
+pub use error::WebError;
+pub use session::{Encoded, Session};

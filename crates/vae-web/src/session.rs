@@ -1,0 +1,210 @@
+//! A loaded model and its backends: everything the page asks of the model, as plain Rust that
+//! the native tests exercise too.
+//!
+//! Every result is read back asynchronously (`into_data_async`): a synchronous read is not
+//! allowed on WebGPU.
+
+use std::cell::Cell;
+
+use burn::prelude::*;
+use serde::Serialize;
+use vae::preprocess::preprocess_rgba;
+use vae::{IMAGE_PIXELS, ModelCard, Vae, weights};
+
+use crate::backend::{AdapterInfo, BackendKind, cpu_device};
+use crate::error::WebError;
+
+/// The model on one device.
+struct Loaded {
+    model: Vae,
+    device: Device,
+}
+
+/// What encoding one image gives.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Encoded {
+    /// The 28×28 input the model saw (preprocessed), row-major in [0, 1].
+    pub input: Vec<f32>,
+    /// μ of q(z|x).
+    pub mean: Vec<f32>,
+    /// σ of q(z|x).
+    pub std: Vec<f32>,
+    /// The decoding of μ, 28×28 in [0, 1].
+    pub reconstruction: Vec<f32>,
+}
+
+/// The loaded model: always on the CPU, also on WebGPU when that was initialised.
+pub struct Session {
+    card: ModelCard,
+    cpu: Loaded,
+    gpu: Option<(Loaded, AdapterInfo)>,
+    gpu_lost: Cell<bool>,
+    active: Cell<BackendKind>,
+}
+
+async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, WebError> {
+    tensor
+        .into_data_async()
+        .await
+        .map_err(|e| WebError::context("reading a result back from the device", format!("{e:?}")))?
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| WebError::context("reading a result back from the device", format!("{e:?}")))
+}
+
+fn load_on(card: &ModelCard, weights_bytes: &[u8], device: Device) -> Result<Loaded, WebError> {
+    let model = weights::from_bytes(
+        &card.architecture,
+        card.files.weights_storage,
+        weights_bytes,
+        &device,
+    )
+    .map_err(|e| WebError::context(&format!("loading {}", card.files.weights), e))?;
+    Ok(Loaded { model, device })
+}
+
+impl Session {
+    /// Parses the card and loads the weights on the CPU.
+    pub fn load(card_json: &str, weights_bytes: &[u8]) -> Result<Self, WebError> {
+        let card = ModelCard::from_json(card_json)
+            .map_err(|e| WebError::context(&format!("reading {}", vae::files::CARD), e))?;
+        if card.architecture.latent != 2 {
+            return Err(WebError(format!(
+                "the page shows a 2-D latent plane, but this model has {} latent dimensions",
+                card.architecture.latent
+            )));
+        }
+        card.check_weights(weights_bytes).map_err(WebError)?;
+        let cpu = load_on(&card, weights_bytes, cpu_device())?;
+        Ok(Self {
+            card,
+            cpu,
+            gpu: None,
+            gpu_lost: Cell::new(false),
+            active: Cell::new(BackendKind::Cpu),
+        })
+    }
+
+    /// Loads the weights on an initialised WebGPU `device` too, and runs one warm-up pass
+    /// there (shader compilation happens on first use). Does not switch to it.
+    pub async fn attach_gpu(
+        &mut self,
+        weights_bytes: &[u8],
+        device: Device,
+        info: AdapterInfo,
+    ) -> Result<(), WebError> {
+        let loaded = load_on(&self.card, weights_bytes, device)?;
+        let warm = Tensor::<2>::zeros([1, 2], &loaded.device);
+        read(loaded.model.decode(warm)).await?;
+        self.gpu = Some((loaded, info));
+        Ok(())
+    }
+
+    /// The model card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> BackendKind {
+        self.active.get()
+    }
+
+    /// The WebGPU adapter, if WebGPU is usable.
+    pub fn adapter(&self) -> Option<&AdapterInfo> {
+        self.gpu
+            .as_ref()
+            .filter(|_| !self.gpu_lost.get())
+            .map(|(_, info)| info)
+    }
+
+    /// Switches backend; WebGPU only if it was attached and not lost.
+    pub fn set_backend(&self, kind: BackendKind) -> Result<(), WebError> {
+        if kind == BackendKind::WebGpu && self.adapter().is_none() {
+            return Err(WebError(if self.gpu_lost.get() {
+                "the WebGPU device was lost; the CPU backend runs instead".into()
+            } else {
+                "WebGPU is not available in this browser".into()
+            }));
+        }
+        self.active.set(kind);
+        Ok(())
+    }
+
+    /// Stops using WebGPU (its device was lost or a call on it failed): the CPU takes over.
+    pub fn disable_gpu(&self) {
+        self.gpu_lost.set(true);
+        self.active.set(BackendKind::Cpu);
+    }
+
+    fn loaded(&self, kind: BackendKind) -> &Loaded {
+        match (kind, &self.gpu) {
+            (BackendKind::WebGpu, Some((gpu, _))) if !self.gpu_lost.get() => gpu,
+            _ => &self.cpu,
+        }
+    }
+
+    /// Encodes a 28×28 image (784 values in [0, 1]) and decodes its mean.
+    pub async fn encode_image(&self, image: &[f32]) -> Result<Encoded, WebError> {
+        if image.len() != IMAGE_PIXELS {
+            return Err(WebError(format!(
+                "an image has {IMAGE_PIXELS} pixels, got {}",
+                image.len()
+            )));
+        }
+        if let Some(bad) = image.iter().find(|v| !v.is_finite()) {
+            return Err(WebError(format!(
+                "the image holds a non-finite value ({bad})"
+            )));
+        }
+        let Loaded { model, device } = self.loaded(self.active.get());
+        let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, IMAGE_PIXELS]), device);
+        let posterior = model.encode(x);
+        let reconstruction = model.decode(posterior.mean.clone());
+        let std = posterior.std();
+        Ok(Encoded {
+            input: image.to_vec(),
+            mean: read(posterior.mean).await?,
+            std: read(std).await?,
+            reconstruction: read(reconstruction).await?,
+        })
+    }
+
+    /// Preprocesses an RGBA drawing (white ink on black) the MNIST way, then encodes it.
+    pub async fn encode_drawing(
+        &self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<Encoded, WebError> {
+        let image = preprocess_rgba(rgba, width, height).map_err(|e| WebError(e.to_string()))?;
+        self.encode_image(&image).await
+    }
+
+    /// Decodes latent points (`[x0, y0, x1, y1, …]`) into 28×28 images, one after another, in one
+    /// batched call.
+    pub async fn decode_batch(&self, points: &[f32]) -> Result<Vec<f32>, WebError> {
+        if points.is_empty() || points.len() % 2 != 0 {
+            return Err(WebError(format!(
+                "decoding needs (x, y) pairs, got {} numbers",
+                points.len()
+            )));
+        }
+        if let Some(bad) = points.iter().find(|v| !v.is_finite()) {
+            return Err(WebError(format!(
+                "latent point holds a non-finite value ({bad})"
+            )));
+        }
+        let Loaded { model, device } = self.loaded(self.active.get());
+        let z = Tensor::<2>::from_data(
+            TensorData::new(points.to_vec(), [points.len() / 2, 2]),
+            device,
+        );
+        read(model.decode(z)).await
+    }
+
+    /// Decodes one latent point into a 28×28 image.
+    pub async fn decode(&self, x: f32, y: f32) -> Result<Vec<f32>, WebError> {
+        self.decode_batch(&[x, y]).await
+    }
+}

@@ -1,0 +1,82 @@
+//! Golden values: what the exported model computes natively for fixed inputs, written as a
+//! fixture that the wasm tests compare the browser's results with.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use burn::prelude::*;
+use serde::Serialize;
+use vae::{IMAGE_PIXELS, Vae};
+
+use crate::mnist::Split;
+use crate::tensors::{matrix, to_vec};
+
+/// Test images in the fixture (the first of digits 0, 3 and 7).
+const DIGITS: [u8; 3] = [0, 3, 7];
+/// Latent points in the fixture: the origin, the four quadrants, further out.
+const POINTS: [[f32; 2]; 5] = [
+    [0.0, 0.0],
+    [1.0, 1.0],
+    [-1.5, 0.5],
+    [0.75, -2.0],
+    [-2.5, -2.5],
+];
+
+/// One encoded image.
+#[derive(Serialize)]
+struct GoldenImage {
+    label: u8,
+    input: Vec<f32>,
+    mean: Vec<f32>,
+    std: Vec<f32>,
+    reconstruction: Vec<f32>,
+}
+
+/// The fixture.
+#[derive(Serialize)]
+struct Golden {
+    /// How the values were made.
+    source: String,
+    images: Vec<GoldenImage>,
+    points: Vec<[f32; 2]>,
+    /// 784 values per point.
+    decoded: Vec<Vec<f32>>,
+}
+
+/// Computes the golden values of `model` and writes them as JSON to `out`.
+pub fn write(model: &Vae, test: &Split, device: &Device, out: &Path) -> Result<()> {
+    let mut images = Vec::new();
+    for digit in DIGITS {
+        let i = test
+            .labels
+            .iter()
+            .position(|&l| l == digit)
+            .with_context(|| format!("no test image of digit {digit}"))?;
+        let input: Vec<f32> = test.image(i).collect();
+        let posterior = model.encode(matrix(input.clone(), IMAGE_PIXELS, device));
+        let reconstruction = to_vec(model.decode(posterior.mean.clone()))?;
+        images.push(GoldenImage {
+            label: digit,
+            input,
+            mean: to_vec(posterior.mean.clone())?,
+            std: to_vec(posterior.std())?,
+            reconstruction,
+        });
+    }
+    let flat: Vec<f32> = POINTS.iter().flatten().copied().collect();
+    let decoded = to_vec(model.decode(matrix(flat, 2, device)))?
+        .chunks_exact(IMAGE_PIXELS)
+        .map(<[f32]>::to_vec)
+        .collect();
+    let golden = Golden {
+        source: "trainer golden: the exported model on burn-flex, natively".into(),
+        images,
+        points: POINTS.to_vec(),
+        decoded,
+    };
+    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(out, serde_json::to_string(&golden)?)
+        .with_context(|| format!("writing {}", out.display()))
+}

@@ -1,0 +1,73 @@
+// Browser benchmark: median encode, single-decode and 30×30-grid-decode latency on the CPU
+// backend and on WebGPU, plus load times; results as a table and as JSON in
+// `window.benchResult` (read by scripts/bench-web.sh).
+
+import init, { Model, cardFileName } from './pkg/vae_web.js';
+
+const out = document.getElementById('out');
+const runs = Number(new URLSearchParams(location.search).get('runs') ?? 20);
+const MODEL_DIR = new URL('./model/', import.meta.url);
+
+async function bytes(name) {
+  const r = await fetch(new URL(name, MODEL_DIR));
+  if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function median(f, n) {
+  await f();
+  const t = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await f();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(n / 2)];
+}
+
+function grid(extent, n) {
+  const pts = new Float32Array(n * n * 2);
+  for (let k = 0; k < n * n; k++) {
+    pts[2 * k] = extent.x_min + ((k % n) + 0.5) * (extent.x_max - extent.x_min) / n;
+    pts[2 * k + 1] = extent.y_max - (Math.floor(k / n) + 0.5) * (extent.y_max - extent.y_min) / n;
+  }
+  return pts;
+}
+
+async function main() {
+  const t0 = performance.now();
+  await init();
+  const wasmMs = performance.now() - t0;
+  const cardText = new TextDecoder().decode(await bytes(cardFileName()));
+  const card = JSON.parse(cardText);
+  const weights = await bytes(card.files.weights);
+  const t1 = performance.now();
+  const model = await Model.load(cardText, weights, 'gpu' in navigator);
+  const loadMs = performance.now() - t1;
+  const image = new Float32Array(784);
+  for (let r = 6; r < 22; r++) image[r * 28 + 14] = 1; // a "1"
+  const pts = grid(card.plane, 30);
+  const result = { runs, wasm_init_ms: wasmMs, model_load_ms: loadMs, webgpu: model.webgpuStatus, adapter: model.adapterName, backends: {} };
+  for (const backend of ['cpu', 'webgpu']) {
+    try {
+      model.setBackend(backend);
+    } catch {
+      continue;
+    }
+    result.backends[backend] = {
+      encode_ms: await median(() => model.encodeImage(image), runs),
+      decode_ms: await median(() => model.decode(0.5, -0.5), runs),
+      grid_30x30_ms: await median(() => model.decodeBatch(pts), Math.max(3, Math.floor(runs / 4))),
+    };
+  }
+  window.benchResult = result;
+  const rows = Object.entries(result.backends).map(([b, r]) =>
+    `${b.padEnd(7)} encode ${r.encode_ms.toFixed(2)} ms   decode ${r.decode_ms.toFixed(2)} ms   30×30 grid ${r.grid_30x30_ms.toFixed(1)} ms`);
+  out.textContent = [`wasm init ${wasmMs.toFixed(0)} ms, model load ${loadMs.toFixed(0)} ms, WebGPU: ${result.webgpu} ${result.adapter}`, ...rows, '', JSON.stringify(result, null, 2)].join('\n');
+}
+
+main().catch((e) => {
+  window.benchResult = { error: String(e.message ?? e) };
+  out.textContent = `benchmark failed: ${e.message ?? e}`;
+});

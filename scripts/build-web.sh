@@ -11,7 +11,7 @@ wasm-bindgen --target web --no-typescript --out-dir www/pkg \
 if [ -x .tools/node_modules/.bin/wasm-opt ]; then
   .tools/node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    www/pkg/vae_web_bg.wasm -o www/pkg/vae_web_bg.wasm.opt
+    --strip-debug --strip-producers www/pkg/vae_web_bg.wasm -o www/pkg/vae_web_bg.wasm.opt
   mv www/pkg/vae_web_bg.wasm.opt www/pkg/vae_web_bg.wasm
 fi
 ls -l www/pkg/vae_web_bg.wasm

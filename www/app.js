@@ -6,6 +6,7 @@ import init, { Model, cardFileName, digitColours, readLatents } from './pkg/vae_
 import { DrawingPad } from './draw.js';
 import { LatentPlane } from './plane.js';
 import { clearImage, drawImage } from './images.js';
+import { gridPoints, medianMs } from './measure.js';
 
 const $ = (id) => document.getElementById(id);
 const MODEL_DIR = new URL('./model/', import.meta.url);
@@ -134,51 +135,11 @@ function renderLegend(colours) {
   });
 }
 
-/** Median milliseconds of `runs` calls of `f` (after one untimed call). */
-async function medianMs(f, runs = 5) {
-  await f();
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await f();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(runs / 2)];
-}
-
-function gridPoints(extent, grid) {
-  const pts = new Float32Array(grid * grid * 2);
-  const dx = (extent.x_max - extent.x_min) / grid;
-  const dy = (extent.y_max - extent.y_min) / grid;
-  for (let r = 0; r < grid; r++) {
-    for (let c = 0; c < grid; c++) {
-      const k = r * grid + c;
-      pts[2 * k] = extent.x_min + (c + 0.5) * dx;
-      pts[2 * k + 1] = extent.y_max - (r + 0.5) * dy;
-    }
-  }
-  return pts;
-}
-
-/** Picks the faster backend by timing a grid decode on each (WebGPU may be a software
- *  adapter, far slower than the CPU). */
+/** Times a grid decode on both backends and keeps the faster (WebGPU may be a software
+ *  adapter, far slower than the CPU for this small model). Returns the reason shown. */
 async function calibrate(model, extent) {
-  const forced = new URLSearchParams(location.search).get('backend');
-  if (model.webgpuStatus !== 'available') {
-    if (!('gpu' in navigator)) return 'this browser has no WebGPU';
-    if (forced === 'cpu') return 'CPU requested in the URL (?backend=cpu)';
-    return `WebGPU unavailable: ${model.webgpuStatus}`;
-  }
-  if (forced === 'webgpu') {
-    model.setBackend('webgpu');
-    return 'WebGPU requested in the URL (?backend=webgpu)';
-  }
   const pts = gridPoints(extent, CALIBRATION_GRID);
-  const time = async (backend) => {
-    model.setBackend(backend);
-    return medianMs(() => model.decodeBatch(pts), 3);
-  };
+  const time = (backend) => medianMs(() => model.decodeBatchOn(backend, pts), 3);
   const cpu = await time('cpu');
   const gpu = await time('webgpu');
   const adapter = model.adapterName || 'the WebGPU adapter';
@@ -190,6 +151,34 @@ async function calibrate(model, extent) {
   model.setBackend('cpu');
   const soft = model.adapterIsFallback ? ' (a software adapter)' : '';
   return `measured faster: ${n} decodes in ${ms(cpu)} on the CPU vs ${ms(gpu)} on ${adapter}${soft}`;
+}
+
+/** Brings up WebGPU beside the CPU (which serves meanwhile) and settles on a backend. */
+async function settleBackend(model, extent) {
+  const forced = new URLSearchParams(location.search).get('backend');
+  if (!('gpu' in navigator)) {
+    app.backendReason = 'this browser has no WebGPU';
+  } else if (forced === 'cpu') {
+    app.backendReason = 'CPU requested in the URL (?backend=cpu)';
+  } else {
+    app.backendReason = 'starting WebGPU…';
+    renderStatus();
+    if (!(await model.attachWebgpu())) {
+      app.backendReason = `WebGPU unavailable: ${model.webgpuStatus}`;
+    } else if (forced === 'webgpu') {
+      model.setBackend('webgpu');
+      app.backendReason = 'WebGPU requested in the URL (?backend=webgpu)';
+    } else {
+      try {
+        app.backendReason = await calibrate(model, extent);
+      } catch (e) {
+        model.disableWebgpu();
+        app.backendReason = `WebGPU failed while calibrating (${e.message ?? e}); the CPU runs`;
+      }
+    }
+  }
+  renderStatus();
+  document.body.dataset.backend = model.backend;
 }
 
 async function main() {
@@ -215,15 +204,13 @@ async function main() {
     fetchBytes(files.latents),
   ]);
   const latents = readLatents(latentBytes);
-  const wantGpu = 'gpu' in navigator && new URLSearchParams(location.search).get('backend') !== 'cpu';
-  $('status').textContent = wantGpu ? 'Loading the model (CPU and WebGPU)…' : 'Loading the model…';
-  const model = await Model.load(cardText, weights, wantGpu);
+  const model = Model.load(cardText, weights);
   app.model = model;
   app.card = JSON.parse(model.cardJson);
   renderCard(app.card);
   const colours = digitColours();
   renderLegend(colours);
-  app.backendReason = await calibrate(model, app.card.plane);
+  app.backendReason = 'the CPU serves while WebGPU is checked';
   renderStatus();
 
   const encode = coalesced(async () => {
@@ -309,6 +296,7 @@ async function main() {
   for (const id of ['input28', 'reconstruction', 'decoded']) clearImage($(id));
   app.ready = true;
   document.body.dataset.ready = 'true';
+  await settleBackend(model, app.card.plane);
 }
 
 main().catch((e) => {

@@ -3,6 +3,7 @@
 // `window.benchResult` (read by scripts/bench-web.sh).
 
 import init, { Model, cardFileName } from './pkg/vae_web.js';
+import { gridPoints, medianMs } from './measure.js';
 
 const out = document.getElementById('out');
 const runs = Number(new URLSearchParams(location.search).get('runs') ?? 20);
@@ -14,27 +15,6 @@ async function bytes(name) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-async function median(f, n) {
-  await f();
-  const t = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await f();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(n / 2)];
-}
-
-function grid(extent, n) {
-  const pts = new Float32Array(n * n * 2);
-  for (let k = 0; k < n * n; k++) {
-    pts[2 * k] = extent.x_min + ((k % n) + 0.5) * (extent.x_max - extent.x_min) / n;
-    pts[2 * k + 1] = extent.y_max - (Math.floor(k / n) + 0.5) * (extent.y_max - extent.y_min) / n;
-  }
-  return pts;
-}
-
 async function main() {
   const t0 = performance.now();
   await init();
@@ -43,12 +23,15 @@ async function main() {
   const card = JSON.parse(cardText);
   const weights = await bytes(card.files.weights);
   const t1 = performance.now();
-  const model = await Model.load(cardText, weights, 'gpu' in navigator);
+  const model = Model.load(cardText, weights);
   const loadMs = performance.now() - t1;
+  const t2 = performance.now();
+  if ('gpu' in navigator) await model.attachWebgpu();
+  const webgpuMs = performance.now() - t2;
   const image = new Float32Array(784);
   for (let r = 6; r < 22; r++) image[r * 28 + 14] = 1; // a "1"
-  const pts = grid(card.plane, 30);
-  const result = { runs, wasm_init_ms: wasmMs, model_load_ms: loadMs, webgpu: model.webgpuStatus, adapter: model.adapterName, backends: {} };
+  const pts = gridPoints(card.plane, 30);
+  const result = { runs, wasm_init_ms: wasmMs, model_load_ms: loadMs, webgpu_init_ms: webgpuMs, webgpu: model.webgpuStatus, adapter: model.adapterName, backends: {} };
   for (const backend of ['cpu', 'webgpu']) {
     try {
       model.setBackend(backend);
@@ -56,15 +39,15 @@ async function main() {
       continue;
     }
     result.backends[backend] = {
-      encode_ms: await median(() => model.encodeImage(image), runs),
-      decode_ms: await median(() => model.decode(0.5, -0.5), runs),
-      grid_30x30_ms: await median(() => model.decodeBatch(pts), Math.max(3, Math.floor(runs / 4))),
+      encode_ms: await medianMs(() => model.encodeImage(image), runs),
+      decode_ms: await medianMs(() => model.decode(0.5, -0.5), runs),
+      grid_30x30_ms: await medianMs(() => model.decodeBatch(pts), Math.max(3, Math.floor(runs / 4))),
     };
   }
   window.benchResult = result;
   const rows = Object.entries(result.backends).map(([b, r]) =>
     `${b.padEnd(7)} encode ${r.encode_ms.toFixed(2)} ms   decode ${r.decode_ms.toFixed(2)} ms   30×30 grid ${r.grid_30x30_ms.toFixed(1)} ms`);
-  out.textContent = [`wasm init ${wasmMs.toFixed(0)} ms, model load ${loadMs.toFixed(0)} ms, WebGPU: ${result.webgpu} ${result.adapter}`, ...rows, '', JSON.stringify(result, null, 2)].join('\n');
+  out.textContent = [`wasm init ${wasmMs.toFixed(0)} ms, model load ${loadMs.toFixed(0)} ms, WebGPU init ${webgpuMs.toFixed(0)} ms: ${result.webgpu} ${result.adapter}`, ...rows, '', JSON.stringify(result, null, 2)].join('\n');
 }
 
 main().catch((e) => {

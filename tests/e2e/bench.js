@@ -28,7 +28,7 @@ try {
   const result = await page.evaluate(() => window.benchResult);
   result.page_ready_ms_cpu = readyMs;
   console.log(JSON.stringify(result));
-  const files = ['index.html', 'www/app.js', 'www/draw.js', 'www/plane.js', 'www/images.js', 'www/style.css',
+  const files = ['index.html', 'www/app.js', 'www/draw.js', 'www/plane.js', 'www/images.js', 'www/measure.js', 'www/style.css', 'www/favicon.svg',
     'www/pkg/vae_web.js', 'www/pkg/vae_web_bg.wasm', 'www/model/card.json', 'www/model/weights.bpk',
     'www/model/test-latents.bin'];
   let raw = 0, gz = 0;

@@ -18,6 +18,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   await page.goto(site.url);
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 180_000 });
   const pad = await page.locator('#draw').boundingBox();
   const at = (fx, fy) => [pad.x + fx * pad.width, pad.y + fy * pad.height];
   // A "2": the arc, then the base.

@@ -304,17 +304,33 @@ fn train_cmd(args: TrainArgs) -> Result<()> {
         &data,
         &device,
     )?;
-    let card = export::export(
+    export_and_report(
         &args.out,
         &trained.model,
         &trained.state,
-        &export::DataSource {
-            mnist: &data,
-            dir: &dir,
-        },
+        &data,
+        &dir,
         &device,
+    )
+}
+
+/// Exports into `out` and prints where, and the metrics as JSON.
+fn export_and_report(
+    out: &std::path::Path,
+    model: &vae::Vae,
+    state: &train::TrainState,
+    mnist: &mnist::Mnist,
+    dir: &std::path::Path,
+    device: &burn::prelude::Device,
+) -> Result<()> {
+    let card = export::export(
+        out,
+        model,
+        state,
+        &export::DataSource { mnist, dir },
+        device,
     )?;
-    println!("exported to {}", args.out.display());
+    println!("exported to {}", out.display());
     println!("{}", serde_json::to_string(&card.metrics)?);
     Ok(())
 }
@@ -378,17 +394,5 @@ fn export_cmd(args: ExportArgs) -> Result<()> {
     })?;
     let dir = args.data.dir()?;
     let data = mnist::Mnist::read(&dir)?;
-    let card = export::export(
-        &args.out,
-        &ckpt.model,
-        &ckpt.state,
-        &export::DataSource {
-            mnist: &data,
-            dir: &dir,
-        },
-        &device,
-    )?;
-    println!("exported to {}", args.out.display());
-    println!("{}", serde_json::to_string(&card.metrics)?);
-    Ok(())
+    export_and_report(&args.out, &ckpt.model, &ckpt.state, &data, &dir, &device)
 }

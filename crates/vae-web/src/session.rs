@@ -4,7 +4,7 @@
 //! Every result is read back asynchronously (`into_data_async`): a synchronous read is not
 //! allowed on WebGPU.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 
 use burn::prelude::*;
 use serde::Serialize;
@@ -33,11 +33,12 @@ pub struct Encoded {
     pub reconstruction: Vec<f32>,
 }
 
-/// The loaded model: always on the CPU, also on WebGPU when that was initialised.
+/// The loaded model: always on the CPU, also on WebGPU once that is attached (which can happen
+/// while the CPU already serves requests: the GPU model is set once and never replaced).
 pub struct Session {
     card: ModelCard,
     cpu: Loaded,
-    gpu: Option<(Loaded, AdapterInfo)>,
+    gpu: OnceCell<(Loaded, AdapterInfo)>,
     gpu_lost: Cell<bool>,
     active: Cell<BackendKind>,
 }
@@ -79,25 +80,33 @@ impl Session {
         Ok(Self {
             card,
             cpu,
-            gpu: None,
+            gpu: OnceCell::new(),
             gpu_lost: Cell::new(false),
             active: Cell::new(BackendKind::Cpu),
         })
     }
 
     /// Loads the weights on an initialised WebGPU `device` too, and runs one warm-up pass
-    /// there (shader compilation happens on first use). Does not switch to it.
+    /// there (shader compilation happens on first use). Does not switch to it. WebGPU can be
+    /// attached once.
     pub async fn attach_gpu(
-        &mut self,
+        &self,
         weights_bytes: &[u8],
         device: Device,
         info: AdapterInfo,
     ) -> Result<(), WebError> {
+        if self.gpu.get().is_some() {
+            return Err(WebError("WebGPU is attached already".into()));
+        }
+        self.card.check_weights(weights_bytes).map_err(WebError)?;
         let loaded = load_on(&self.card, weights_bytes, device)?;
-        let warm = Tensor::<2>::zeros([1, 2], &loaded.device);
-        read(loaded.model.decode(warm)).await?;
-        self.gpu = Some((loaded, info));
-        Ok(())
+        let posterior = loaded
+            .model
+            .encode(Tensor::zeros([1, IMAGE_PIXELS], &loaded.device));
+        read(loaded.model.decode(posterior.mean)).await?;
+        self.gpu
+            .set((loaded, info))
+            .map_err(|_| WebError("WebGPU is attached already".into()))
     }
 
     /// The model card.
@@ -113,7 +122,7 @@ impl Session {
     /// The WebGPU adapter, if WebGPU is usable.
     pub fn adapter(&self) -> Option<&AdapterInfo> {
         self.gpu
-            .as_ref()
+            .get()
             .filter(|_| !self.gpu_lost.get())
             .map(|(_, info)| info)
     }
@@ -138,7 +147,7 @@ impl Session {
     }
 
     fn loaded(&self, kind: BackendKind) -> &Loaded {
-        match (kind, &self.gpu) {
+        match (kind, self.gpu.get()) {
             (BackendKind::WebGpu, Some((gpu, _))) if !self.gpu_lost.get() => gpu,
             _ => &self.cpu,
         }
@@ -184,6 +193,18 @@ impl Session {
     /// Decodes latent points (`[x0, y0, x1, y1, …]`) into 28×28 images, one after another, in one
     /// batched call.
     pub async fn decode_batch(&self, points: &[f32]) -> Result<Vec<f32>, WebError> {
+        self.decode_batch_on(self.active.get(), points).await
+    }
+
+    /// [`Self::decode_batch`] on a given backend, without switching to it (for calibration).
+    pub async fn decode_batch_on(
+        &self,
+        kind: BackendKind,
+        points: &[f32],
+    ) -> Result<Vec<f32>, WebError> {
+        if kind == BackendKind::WebGpu && self.adapter().is_none() {
+            return Err(WebError("WebGPU is not available".into()));
+        }
         if points.is_empty() || points.len() % 2 != 0 {
             return Err(WebError(format!(
                 "decoding needs (x, y) pairs, got {} numbers",
@@ -195,7 +216,7 @@ impl Session {
                 "latent point holds a non-finite value ({bad})"
             )));
         }
-        let Loaded { model, device } = self.loaded(self.active.get());
+        let Loaded { model, device } = self.loaded(kind);
         let z = Tensor::<2>::from_data(
             TensorData::new(points.to_vec(), [points.len() / 2, 2]),
             device,

@@ -1,6 +1,7 @@
 //! The JavaScript bindings: thin glue that turns [`Session`] calls into promises and typed
 //! arrays. All logic lives in [`crate::session`], tested natively.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Object, Promise, Reflect, Uint8Array};
@@ -69,41 +70,55 @@ pub fn read_latents(bytes: &[u8]) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub struct Model {
     session: Rc<Session>,
-    webgpu_status: String,
+    weights: Rc<Vec<u8>>,
+    webgpu_status: Rc<RefCell<String>>,
 }
 
 #[wasm_bindgen]
 impl Model {
-    /// Loads a model from the text of `card.json` and the bytes of its weights, on the CPU,
-    /// and, when `webgpu` is true, on WebGPU too (initialised once, with a warm-up pass).
-    /// The CPU is the backend in use until [`Model::set_backend`] says otherwise. A WebGPU
-    /// failure is not an error: [`Model::webgpu_status`] says why it is missing.
-    pub async fn load(card_json: String, weights: Vec<u8>, webgpu: bool) -> Result<Model, JsValue> {
-        let mut session = Session::load(&card_json, &weights)?;
-        let webgpu_status = if !webgpu {
-            "not requested".to_string()
-        } else {
-            match init_webgpu().await {
-                Ok((device, info)) => match session.attach_gpu(&weights, device, info).await {
-                    Ok(()) => "available".to_string(),
-                    Err(e) => e.0,
-                },
-                Err(e) => e.0,
-            }
-        };
+    /// Loads a model on the CPU from the text of `card.json` and the bytes of its weights. The
+    /// model is usable at once; [`Model::attach_webgpu`] adds WebGPU afterwards.
+    pub fn load(card_json: &str, weights: Vec<u8>) -> Result<Model, JsValue> {
+        let session = Session::load(card_json, &weights)?;
         Ok(Model {
             session: Rc::new(session),
-            webgpu_status,
+            weights: Rc::new(weights),
+            webgpu_status: Rc::new(RefCell::new("not attached".into())),
         })
     }
 
-    /// `available`, or why WebGPU is not (not requested, or the initialisation error).
+    /// Initialises WebGPU (once), loads the weights there and runs a warm-up pass. Resolves
+    /// to `true` when WebGPU is usable, `false` when not ([`Model::webgpu_status`] says why);
+    /// the CPU keeps serving meanwhile and is still the backend in use afterwards.
+    #[wasm_bindgen(js_name = attachWebgpu)]
+    pub fn attach_webgpu(&self) -> Promise {
+        let (session, weights, status) = (
+            Rc::clone(&self.session),
+            Rc::clone(&self.weights),
+            Rc::clone(&self.webgpu_status),
+        );
+        future_to_promise(async move {
+            let result = match init_webgpu().await {
+                Ok((device, info)) => session.attach_gpu(&weights, device, info).await,
+                Err(e) => Err(e),
+            };
+            let ok = result.is_ok();
+            *status.borrow_mut() = match result {
+                Ok(()) => "available".into(),
+                Err(e) => e.0,
+            };
+            Ok(JsValue::from_bool(ok))
+        })
+    }
+
+    /// `available`, `lost`, `not attached`, or why WebGPU could not be initialised.
     #[wasm_bindgen(getter, js_name = webgpuStatus)]
     pub fn webgpu_status(&self) -> String {
-        if self.session.adapter().is_some() || self.webgpu_status != "available" {
-            self.webgpu_status.clone()
+        let status = self.webgpu_status.borrow().clone();
+        if status == "available" && self.session.adapter().is_none() {
+            "lost".into()
         } else {
-            "lost".to_string()
+            status
         }
     }
 
@@ -178,6 +193,20 @@ impl Model {
         let session = Rc::clone(&self.session);
         future_to_promise(async move {
             let images = session.decode_batch(&points).await?;
+            Ok(Float32Array::from(images.as_slice()).into())
+        })
+    }
+
+    /// [`Model::decode_batch`] on `backend` (`webgpu` or `cpu`) without switching to it.
+    #[wasm_bindgen(js_name = decodeBatchOn)]
+    pub fn decode_batch_on(&self, backend: &str, points: Vec<f32>) -> Promise {
+        let session = Rc::clone(&self.session);
+        let kind = BackendKind::parse(backend);
+        let backend = backend.to_string();
+        future_to_promise(async move {
+            let kind = kind
+                .ok_or_else(|| WebError(format!("unknown backend `{backend}` (webgpu or cpu)")))?;
+            let images = session.decode_batch_on(kind, &points).await?;
             Ok(Float32Array::from(images.as_slice()).into())
         })
     }

@@ -30,6 +30,15 @@ fn starts_on_the_cpu_and_refuses_webgpu_it_does_not_have() {
 }
 
 #[test]
+fn decoding_on_a_missing_backend_is_an_error() {
+    let s = session();
+    let err = block_on(s.decode_batch_on(BackendKind::WebGpu, &[0.0, 0.0])).expect_err("no GPU");
+    assert!(err.0.contains("WebGPU is not available"), "{err}");
+    let cpu = block_on(s.decode_batch_on(BackendKind::Cpu, &[0.0, 0.0])).expect("CPU");
+    assert_eq!(cpu, block_on(s.decode(0.0, 0.0)).expect("decode"));
+}
+
+#[test]
 fn drawing_is_preprocessed_then_encoded() {
     // A white vertical bar on black: a "1".
     let (w, h) = (140usize, 140usize);

@@ -24,7 +24,7 @@ async fn cpu_backend_matches_the_golden_values() {
 /// No adapter is a failure, not a skip: this test exists to prove WebGPU works.
 #[wasm_bindgen_test]
 async fn webgpu_backend_matches_the_golden_values() {
-    let mut session = Session::load(CARD, WEIGHTS).expect("the shipped model loads");
+    let session = Session::load(CARD, WEIGHTS).expect("the shipped model loads");
     let (device, info) = init_webgpu()
         .await
         .expect("a WebGPU adapter (headless Chromium needs --enable-unsafe-webgpu)");

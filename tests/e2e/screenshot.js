@@ -11,7 +11,7 @@ const out = process.argv[2] ?? path.join(ROOT, 'www', 'screenshot.png');
 const site = await serve(ROOT, '/', {});
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--no-first-run', '--disable-quic'],
 });
 try {

@@ -201,7 +201,8 @@ mod tests {
         assert_eq!(&png[1..4], b"PNG");
         let img = vec![0.5; IMAGE_SIDE * IMAGE_SIDE];
         assert_eq!(
-            &reconstructions(&[img.clone()], &[img.clone()]).expect("recon")[1..4],
+            &reconstructions(std::slice::from_ref(&img), std::slice::from_ref(&img))
+                .expect("recon")[1..4],
             b"PNG"
         );
         assert_eq!(&manifold(&img, 1).expect("manifold")[1..4], b"PNG");

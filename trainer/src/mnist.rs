@@ -375,7 +375,8 @@ mod tests {
 
     #[test]
     fn missing_file_names_the_file() {
-        let e = read_maybe_gz(Path::new("/nonexistent/train-images-idx3-ubyte.gz")).unwrap_err();
+        let e = read_maybe_gz(Path::new("/nonexistent/train-images-idx3-ubyte.gz"))
+            .expect_err("must fail");
         assert_eq!(e.problem, Problem::Missing);
         assert!(e.to_string().contains("train-images-idx3-ubyte.gz"), "{e}");
     }
@@ -384,7 +385,7 @@ mod tests {
     fn truncated_images_are_an_error() {
         let mut bytes = images_idx(3, 28, 28, 3 * 784);
         bytes.truncate(bytes.len() - 10);
-        let e = read_pair(&gz(&bytes), &gz(&labels_idx(&[0, 1, 2]))).unwrap_err();
+        let e = read_pair(&gz(&bytes), &gz(&labels_idx(&[0, 1, 2]))).expect_err("must fail");
         assert_eq!(
             e.problem,
             Problem::Truncated {
@@ -397,7 +398,7 @@ mod tests {
 
     #[test]
     fn truncated_header_is_an_error() {
-        let e = parse_images(Path::new("f"), &[0, 0, 8]).unwrap_err();
+        let e = parse_images(Path::new("f"), &[0, 0, 8]).expect_err("must fail");
         assert!(matches!(
             e.problem,
             Problem::Truncated {
@@ -411,14 +412,14 @@ mod tests {
     fn trailing_bytes_are_an_error() {
         let mut bytes = labels_idx(&[1, 2]);
         bytes.push(3);
-        let e = parse_labels(Path::new("f"), &bytes).unwrap_err();
+        let e = parse_labels(Path::new("f"), &bytes).expect_err("must fail");
         assert!(matches!(e.problem, Problem::TrailingBytes { .. }), "{e}");
     }
 
     #[test]
     fn wrong_magic_is_an_error() {
         // A label file where an image file is expected.
-        let e = read_pair(&labels_idx(&[1, 2]), &labels_idx(&[1, 2])).unwrap_err();
+        let e = read_pair(&labels_idx(&[1, 2]), &labels_idx(&[1, 2])).expect_err("must fail");
         assert_eq!(
             e.problem,
             Problem::Magic {
@@ -434,7 +435,8 @@ mod tests {
 
     #[test]
     fn image_and_label_counts_must_agree() {
-        let e = read_pair(&images_idx(3, 28, 28, 3 * 784), &labels_idx(&[0, 1])).unwrap_err();
+        let e = read_pair(&images_idx(3, 28, 28, 3 * 784), &labels_idx(&[0, 1]))
+            .expect_err("must fail");
         assert_eq!(
             e.problem,
             Problem::CountMismatch {
@@ -447,7 +449,8 @@ mod tests {
 
     #[test]
     fn images_must_be_28_by_28() {
-        let e = read_pair(&images_idx(2, 32, 32, 2 * 1024), &labels_idx(&[0, 1])).unwrap_err();
+        let e = read_pair(&images_idx(2, 32, 32, 2 * 1024), &labels_idx(&[0, 1]))
+            .expect_err("must fail");
         assert_eq!(e.problem, Problem::ImageSize { rows: 32, cols: 32 });
         assert!(
             e.to_string().contains("images are 32x32, expected 28x28"),
@@ -457,7 +460,7 @@ mod tests {
 
     #[test]
     fn labels_must_be_digits() {
-        let e = parse_labels(Path::new("f"), &labels_idx(&[3, 12])).unwrap_err();
+        let e = parse_labels(Path::new("f"), &labels_idx(&[3, 12])).expect_err("must fail");
         assert_eq!(
             e.problem,
             Problem::Label {
@@ -473,7 +476,7 @@ mod tests {
         let n = bytes.len();
         bytes[n / 2] ^= 0xff;
         bytes[n / 2 + 1] ^= 0xff;
-        let e = read_pair(&gz(&images_idx(8, 28, 28, 8 * 784)), &bytes).unwrap_err();
+        let e = read_pair(&gz(&images_idx(8, 28, 28, 8 * 784)), &bytes).expect_err("must fail");
         assert!(matches!(e.problem, Problem::Gzip(_)), "{e}");
         assert!(e.to_string().contains("lbl.gz: corrupt gzip stream"), "{e}");
     }

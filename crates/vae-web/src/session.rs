@@ -205,7 +205,7 @@ impl Session {
         if kind == BackendKind::WebGpu && self.adapter().is_none() {
             return Err(WebError("WebGPU is not available".into()));
         }
-        if points.is_empty() || points.len() % 2 != 0 {
+        if points.is_empty() || !points.len().is_multiple_of(2) {
             return Err(WebError(format!(
                 "decoding needs (x, y) pairs, got {} numbers",
                 points.len()

@@ -128,10 +128,10 @@ mod tests {
             labels: vec![3],
         }
         .to_bytes();
-        let err = Latents::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err();
+        let err = Latents::from_bytes(&bytes[..bytes.len() - 1]).expect_err("must fail");
         assert!(matches!(err, LatentsError::Truncated(_)), "{err}");
         assert!(matches!(
-            Latents::from_bytes(b"nope").unwrap_err(),
+            Latents::from_bytes(b"nope").expect_err("must fail"),
             LatentsError::Truncated(_)
         ));
     }
@@ -146,7 +146,7 @@ mod tests {
         .to_bytes();
         bytes[0] = b'X';
         assert!(matches!(
-            Latents::from_bytes(&bytes).unwrap_err(),
+            Latents::from_bytes(&bytes).expect_err("must fail"),
             LatentsError::Format(_)
         ));
     }

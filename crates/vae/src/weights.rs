@@ -40,15 +40,14 @@ pub enum WeightsError {
 fn describe(result: &ApplyResult) -> Option<String> {
     let mut problems = Vec::new();
     if !result.errors.is_empty() {
-        problems.push(format!(
-            "{}",
+        problems.push(
             result
                 .errors
                 .iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
-                .join("; ")
-        ));
+                .join("; "),
+        );
     }
     if !result.missing.is_empty() {
         problems.push(format!("missing tensors: {}", join_names(&result.missing)));

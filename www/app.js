@@ -164,7 +164,12 @@ async function settleBackend(model, extent) {
     app.backendReason = 'starting WebGPU…';
     renderStatus();
     if (!(await model.attachWebgpu())) {
-      app.backendReason = `WebGPU unavailable: ${model.webgpuStatus}`;
+      // The full error goes in the tooltip; the line shows its gist.
+      const full = model.webgpuStatus;
+      $('status').title = full;
+      app.backendReason = /no adapters?|no suitable graphics adapter/i.test(full)
+        ? 'WebGPU unavailable: the browser offers no adapter'
+        : `WebGPU unavailable: ${full.length > 120 ? `${full.slice(0, 117)}…` : full}`;
     } else if (forced === 'webgpu') {
       model.setBackend('webgpu');
       app.backendReason = 'WebGPU requested in the URL (?backend=webgpu)';

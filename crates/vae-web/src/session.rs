@@ -53,6 +53,14 @@ async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, WebError> {
         .map_err(|e| WebError::context("reading a result back from the device", format!("{e:?}")))
 }
 
+/// An error naming `what` if `values` holds NaN or an infinity.
+fn check_finite(values: &[f32], what: &str) -> Result<(), WebError> {
+    match values.iter().find(|v| !v.is_finite()) {
+        Some(bad) => Err(WebError(format!("{what} holds a non-finite value ({bad})"))),
+        None => Ok(()),
+    }
+}
+
 fn load_on(card: &ModelCard, weights_bytes: &[u8], device: Device) -> Result<Loaded, WebError> {
     let model = weights::from_bytes(
         &card.architecture,
@@ -161,21 +169,23 @@ impl Session {
                 image.len()
             )));
         }
-        if let Some(bad) = image.iter().find(|v| !v.is_finite()) {
-            return Err(WebError(format!(
-                "the image holds a non-finite value ({bad})"
-            )));
-        }
+        check_finite(image, "the image")?;
         let Loaded { model, device } = self.loaded(self.active.get());
         let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, IMAGE_PIXELS]), device);
         let posterior = model.encode(x);
         let reconstruction = model.decode(posterior.mean.clone());
-        let std = posterior.std();
+        let latent = posterior.mean.dims()[1];
+        // One read-back for all three (each read is a round trip on WebGPU).
+        let all = read(Tensor::cat(
+            vec![posterior.mean.clone(), posterior.std(), reconstruction],
+            1,
+        ))
+        .await?;
         Ok(Encoded {
             input: image.to_vec(),
-            mean: read(posterior.mean).await?,
-            std: read(std).await?,
-            reconstruction: read(reconstruction).await?,
+            mean: all[..latent].to_vec(),
+            std: all[latent..2 * latent].to_vec(),
+            reconstruction: all[2 * latent..].to_vec(),
         })
     }
 

@@ -190,11 +190,7 @@ impl Model {
     /// 784 values per point.
     #[wasm_bindgen(js_name = decodeBatch)]
     pub fn decode_batch(&self, points: Vec<f32>) -> Promise {
-        let session = Rc::clone(&self.session);
-        future_to_promise(async move {
-            let images = session.decode_batch(&points).await?;
-            Ok(Float32Array::from(images.as_slice()).into())
-        })
+        self.decode_batch_on(self.session.backend().name(), points)
     }
 
     /// [`Model::decode_batch`] on `backend` (`webgpu` or `cpu`) without switching to it.

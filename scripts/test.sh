@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project:
-#   1. cargo test --workspace: model, trainer, web crate logic (natively), shipped-model guard;
+#   1. cargo test --workspace: model, trainer (training steps on wgpu against the CPU among
+#      them), web crate logic (natively), shipped-model guard;
 #   2. wasm-pack test --headless --chrome crates/vae-web: the web crate in headless Chromium,
 #      on the CPU backend and on WebGPU, against the trainer's golden values;
 #   3. the end-to-end tests: the built page, served, driven in headless Chromium.
@@ -10,11 +11,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+# The browser tests need Chromium and ChromeDriver; the trainer's wgpu test needs a Vulkan
+# driver (Mesa's software one, lavapipe, where there is no GPU).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+  || ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+    apt-get update -qq && apt-get install -y -qq chromium chromium-driver mesa-vulkan-drivers
   else
-    echo "error: the browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)" >&2
+    echo "error: the tests need chromium, chromedriver and a Vulkan driver (apt-get install chromium chromium-driver mesa-vulkan-drivers)" >&2
     exit 1
   fi
 fi

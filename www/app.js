@@ -115,11 +115,23 @@ function renderStatus() {
 
 function renderCard(card) {
   const m = card.metrics;
-  $('card').textContent =
-    `Model: ${card.dataset.name}, ${card.training.epochs} epochs, ` +
-    `MLP ${card.architecture.hidden.join('-')} → z ∈ ℝ${card.architecture.latent}; ` +
-    `test negative ELBO ${m.neg_elbo.toFixed(1)} nats (reconstruction ${m.recon.toFixed(1)} + KL ${m.kl.toFixed(1)}), ` +
-    `5-NN accuracy of μ ${(100 * m.knn5_acc).toFixed(1)} %. Weights ${card.files.weights_storage}, ` +
+  const arch = card.architecture;
+  const decoder = arch.decoder_hidden ?? [...arch.hidden].reverse();
+  const parts = [
+    `Model: ${card.dataset.name}, ${card.training.epochs} epochs` +
+      (card.training.validation ? ` (kept epoch ${card.training.validation.epoch}, chosen on ${card.training.validation.images} held-out images)` : '') +
+      `, MLP ${arch.hidden.join('-')} → z ∈ ℝ${arch.latent} → ${decoder.join('-')}`,
+    `test negative ELBO ${m.neg_elbo.toFixed(1)} nats (reconstruction ${m.recon.toFixed(1)} + KL ${m.kl.toFixed(1)})`,
+  ];
+  if (m.iw_nll != null) {
+    parts.push(`importance-weighted bound (k = ${m.iw_samples}) ${m.iw_nll.toFixed(1)} nats`);
+  }
+  if (m.kl_per_dim?.length) {
+    parts.push(`KL per dimension ${m.kl_per_dim.map((v) => v.toFixed(2)).join(' / ')}, ` +
+      `${m.active_units} of ${arch.latent} units active`);
+  }
+  parts.push(`5-NN accuracy of μ ${(100 * m.knn5_acc).toFixed(1)} %`);
+  $('card').textContent = `${parts.join('; ')}. Weights ${card.files.weights_storage}, ` +
     `${(card.files.weights_bytes / 1024).toFixed(0)} KiB.`;
 }
 

@@ -6,14 +6,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::prelude::*;
-use vae::card::{CARD_FORMAT, Dataset, Extent, FileDigest, Files, Metrics, ModelCard, Training};
+use vae::card::{
+    CARD_FORMAT, Dataset, Extent, FileDigest, Files, Metrics, ModelCard, Training, Validation,
+};
 use vae::latents::Latents;
 use vae::weights::{self, Storage};
 use vae::{IMAGE_PIXELS, Vae, files};
 
 use crate::atomic::replace_dir;
 use crate::download::md5_file;
-use crate::evaluate::{elbo_terms, latent_means, metrics};
+use crate::evaluate::{IW_SAMPLES, elbo_terms, latent_means, metrics};
 use crate::figures;
 use crate::mnist::{ALL_FILES, Mnist};
 use crate::tensors::{matrix, to_vec};
@@ -125,7 +127,7 @@ pub fn export(
 ) -> Result<ModelCard> {
     let mnist = data.mnist;
     let (weight_bytes, storage, stored) = choose_storage(model, state, mnist, device)?;
-    let metrics: Metrics = metrics(&stored, &mnist.train, &mnist.test, device)?;
+    let metrics: Metrics = metrics(&stored, &mnist.train, &mnist.test, IW_SAMPLES, device)?;
     let test_mu = latent_means(&stored, &mnist.test, device)?;
     let plane = plane_extent(&test_mu);
 
@@ -163,7 +165,8 @@ pub fn export(
         architecture: state.hyper.architecture.clone(),
         dataset: Dataset {
             name: "MNIST".into(),
-            train_images: mnist.train.len(),
+            // The held-out validation images were not trained on.
+            train_images: mnist.train.len() - state.hyper.validation.min(mnist.train.len()),
             test_images: mnist.test.len(),
             files: digests(data.dir)?,
         },
@@ -176,6 +179,18 @@ pub fn export(
             seconds: (state.seconds * 10.0).round() / 10.0,
             backend: state.backend.clone(),
             command: state.command.clone(),
+            beta: state.hyper.beta,
+            kl_warmup_epochs: state.hyper.warmup,
+            ema: (state.hyper.ema > 0.0).then_some(state.hyper.ema),
+            weight_decay: state.hyper.weight_decay,
+            dropout: state.hyper.dropout,
+            augment: state.hyper.augment,
+            validation: state.best.as_ref().map(|best| Validation {
+                split: format!("last {} of the training set", state.hyper.validation),
+                images: state.hyper.validation,
+                epoch: best.epoch,
+                neg_elbo: best.val_neg_elbo,
+            }),
         },
         metrics,
         plane,

@@ -2,9 +2,11 @@
 //! for the page.
 
 mod atomic;
+mod augment;
 mod backend;
 mod canvas;
 mod download;
+mod ema;
 mod evaluate;
 mod export;
 mod figures;
@@ -72,6 +74,32 @@ struct HyperArgs {
     /// Hidden widths of the encoder, comma-separated (the decoder mirrors them).
     #[arg(long, value_delimiter = ',', default_value = "512,256")]
     hidden: Vec<usize>,
+    /// Hidden widths of the decoder, latent side first, when it should not mirror the encoder.
+    #[arg(long, value_delimiter = ',')]
+    decoder_hidden: Option<Vec<usize>>,
+    /// Weight β of the KL term (1 trains the ELBO; near 0, an autoencoder in all but name).
+    #[arg(long, default_value_t = 1.0)]
+    beta: f64,
+    /// KL warm-up: epochs over which the KL weight rises linearly from 0 to β.
+    #[arg(long, default_value_t = 0)]
+    warmup: usize,
+    /// Decay of an exponential moving average of the weights, kept and exported instead of the
+    /// last step's (0: off; e.g. 0.999).
+    #[arg(long, default_value_t = 0.0)]
+    ema: f64,
+    /// Decoupled weight decay (AdamW); 0 keeps plain Adam.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Dropout rate after every hidden layer while training (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+    /// Random affine distortions of the training images: 0 none, 1 up to 10° rotation, 10 %
+    /// scale, 0.15 shear and 1 px shift.
+    #[arg(long, default_value_t = 0.0)]
+    augment: f64,
+    /// Training images held out (the last ones) to choose the best epoch on; 0 keeps the last.
+    #[arg(long, default_value_t = 5000)]
+    validation: usize,
     /// Hidden-layer activation.
     #[arg(long, value_enum, default_value_t = ActivationArg::Silu)]
     activation: ActivationArg,
@@ -94,6 +122,7 @@ impl HyperArgs {
         let architecture = VaeConfig {
             latent: self.latent,
             hidden: self.hidden.clone(),
+            decoder_hidden: self.decoder_hidden.clone(),
             activation: match self.activation {
                 ActivationArg::Relu => Activation::Relu,
                 ActivationArg::Silu => Activation::Silu,
@@ -101,12 +130,35 @@ impl HyperArgs {
         };
         architecture
             .validate()
-            .map_err(|e| anyhow::anyhow!("--latent/--hidden: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("--latent/--hidden/--decoder-hidden: {e}"))?;
         anyhow::ensure!(self.batch > 0, "--batch must be at least 1");
         anyhow::ensure!(self.epochs > 0, "--epochs must be at least 1");
         anyhow::ensure!(
             self.lr > 0.0 && self.lr.is_finite(),
             "--lr must be positive"
+        );
+        anyhow::ensure!(
+            self.beta >= 0.0 && self.beta.is_finite(),
+            "--beta must be a finite number ≥ 0"
+        );
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.ema),
+            "--ema must be in [0, 1) (e.g. 0.999), not {}",
+            self.ema
+        );
+        anyhow::ensure!(
+            self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
+            "--weight-decay must be a finite number ≥ 0"
+        );
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.dropout),
+            "--dropout must be in [0, 1), not {}",
+            self.dropout
+        );
+        anyhow::ensure!(
+            (0.0..=3.0).contains(&self.augment),
+            "--augment must be in [0, 3], not {}",
+            self.augment
         );
         Ok(Hyper {
             architecture,
@@ -118,6 +170,13 @@ impl HyperArgs {
             batch: self.batch,
             lr: self.lr,
             seed: self.seed,
+            beta: self.beta,
+            warmup: self.warmup,
+            ema: self.ema,
+            weight_decay: self.weight_decay,
+            dropout: self.dropout,
+            augment: self.augment,
+            validation: self.validation,
         })
     }
 }
@@ -172,6 +231,9 @@ struct EvalArgs {
     /// Exported model directory (with card.json).
     #[arg(long)]
     model: PathBuf,
+    /// Importance samples per test image for the bound `iw_nll`.
+    #[arg(long, default_value_t = evaluate::IW_SAMPLES)]
+    iw_samples: usize,
 }
 
 #[derive(Args, Debug)]
@@ -221,9 +283,12 @@ struct TrainArgs {
     /// Continue from the checkpoint in --checkpoints.
     #[arg(long)]
     resume: bool,
-    /// CPU backend.
+    /// Backend: the CPU (flex), or a GPU (wgpu; cuda in builds with the `cuda` feature).
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     backend: Backend,
+    /// Slices of each batch trained side by side on as many threads [default: the CPU's cores].
+    #[arg(long)]
+    threads: Option<usize>,
     #[command(flatten)]
     hyper: HyperArgs,
 }
@@ -238,6 +303,9 @@ struct BenchArgs {
     /// Backends to measure.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "flex")]
     backend: Vec<Backend>,
+    /// Slices of each batch trained side by side on as many threads [default: the CPU's cores].
+    #[arg(long)]
+    threads: Option<usize>,
     #[command(flatten)]
     hyper: HyperArgs,
 }
@@ -266,7 +334,12 @@ fn bench(args: BenchArgs) -> Result<()> {
     let data = mnist::Mnist::read(&args.data.dir()?)?;
     for backend in args.backend {
         let device = backend.device()?;
-        let train_ips = train::throughput(&hyper, &data.train, &device, args.batches)?;
+        let slices = if backend.is_cpu() {
+            threads(args.threads)?
+        } else {
+            1
+        };
+        let train_ips = train::throughput(&hyper, &data.train, &device, args.batches, slices)?;
         let t = std::time::Instant::now();
         let model = vae::Vae::new(&hyper.architecture, &device);
         let _ = evaluate::elbo_terms(&model, &data.test, &device)?;
@@ -278,6 +351,7 @@ fn bench(args: BenchArgs) -> Result<()> {
                 "hidden": hyper.architecture.hidden,
                 "batch": hyper.batch,
                 "batches": args.batches,
+                "threads": slices,
                 "train_images_per_s": train_ips.round(),
                 "epoch_seconds": (data.train.len() as f64 / train_ips * 10.0).round() / 10.0,
                 "eval_images_per_s": eval_ips.round(),
@@ -300,6 +374,11 @@ fn train_cmd(args: TrainArgs) -> Result<()> {
             resume: args.resume,
             command,
             backend: args.backend.name().to_string(),
+            threads: if args.backend.is_cpu() {
+                threads(args.threads)?
+            } else {
+                1
+            },
         },
         &data,
         &device,
@@ -335,6 +414,15 @@ fn export_and_report(
     Ok(())
 }
 
+/// `--threads`, or the number of cores.
+fn threads(asked: Option<usize>) -> Result<usize> {
+    match asked {
+        Some(0) => anyhow::bail!("--threads must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+    }
+}
+
 /// The command line as typed (program name shortened), recorded in the model card.
 fn command_line() -> String {
     let mut args = std::env::args();
@@ -355,7 +443,8 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
     let device = Backend::Flex.device()?;
     let (_, model) = export::load(&args.model, &device)?;
     let data = mnist::Mnist::read(&args.data.dir()?)?;
-    let metrics = evaluate::metrics(&model, &data.train, &data.test, &device)?;
+    anyhow::ensure!(args.iw_samples >= 1, "--iw-samples must be at least 1");
+    let metrics = evaluate::metrics(&model, &data.train, &data.test, args.iw_samples, &device)?;
     println!("{}", serde_json::to_string(&metrics)?);
     Ok(())
 }
@@ -394,5 +483,12 @@ fn export_cmd(args: ExportArgs) -> Result<()> {
     })?;
     let dir = args.data.dir()?;
     let data = mnist::Mnist::read(&dir)?;
-    export_and_report(&args.out, &ckpt.model, &ckpt.state, &data, &dir, &device)
+    export_and_report(
+        &args.out,
+        &ckpt.selected(),
+        &ckpt.state,
+        &data,
+        &dir,
+        &device,
+    )
 }

@@ -264,6 +264,24 @@ impl Split {
         indices.into_iter().flat_map(|i| self.image(i)).collect()
     }
 
+    /// Splits off the last `n` images (fewer if the split is smaller): `(first, last)`. The
+    /// trainer holds the last images of the training set out as its validation split.
+    pub fn split_last(&self, n: usize) -> (Split, Split) {
+        let keep = self.len() - n.min(self.len());
+        let (a, b) = self.pixels.split_at(keep * IMAGE_PIXELS);
+        let (la, lb) = self.labels.split_at(keep);
+        (
+            Split {
+                pixels: a.to_vec(),
+                labels: la.to_vec(),
+            },
+            Split {
+                pixels: b.to_vec(),
+                labels: lb.to_vec(),
+            },
+        )
+    }
+
     /// Reads an image file and its label file and checks that they agree.
     pub fn read(images: &Path, labels: &Path) -> Result<Self, DataError> {
         let pixels = parse_images(images, &read_maybe_gz(images)?)?;

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer,
+};
+use burn::tensor::Distribution;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -14,6 +17,8 @@ use vae::weights::{self, Storage};
 use vae::{Recon, Vae, VaeConfig};
 
 use crate::atomic::replace_dir;
+use crate::augment;
+use crate::ema::Ema;
 use crate::evaluate::elbo_terms;
 use crate::mnist::{Mnist, Split};
 use crate::rng::Rng;
@@ -34,6 +39,33 @@ pub struct Hyper {
     pub lr: f64,
     /// Seed of the initialisation, the shuffling and the sampling.
     pub seed: u64,
+    /// Weight β of the KL term (1: the ELBO; 0: a plain autoencoder with a noisy code).
+    #[serde(default = "one")]
+    pub beta: f64,
+    /// Epochs over which the KL weight rises linearly from 0 to β (0: no warm-up).
+    #[serde(default)]
+    pub warmup: usize,
+    /// Decay of the exponential moving average of the weights (0: no average).
+    #[serde(default)]
+    pub ema: f64,
+    /// Decoupled weight decay (AdamW; 0: plain Adam).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Dropout rate after every hidden layer while training (0: none).
+    #[serde(default)]
+    pub dropout: f64,
+    /// Strength of random affine distortions of the training images (0: none; 1: up to 10°
+    /// rotation, 10 % scale, 0.15 shear, 1 px shift; see [`crate::augment`]).
+    #[serde(default)]
+    pub augment: f64,
+    /// Images held out from the end of the training set to choose the epoch on (0: none; the
+    /// last epoch is kept).
+    #[serde(default)]
+    pub validation: usize,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Hyper {
@@ -42,6 +74,29 @@ impl Hyper {
         let progress = step as f64 / total.max(1) as f64;
         let floor = 0.02;
         self.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+    }
+
+    /// Weight of the KL term at `step` (0-based), with `steps_per_epoch` steps an epoch: β after
+    /// the warm-up, rising linearly from β / warm-up steps before.
+    pub fn kl_weight_at(&self, step: usize, steps_per_epoch: usize) -> f64 {
+        let warmup_steps = self.warmup * steps_per_epoch;
+        if warmup_steps == 0 {
+            self.beta
+        } else {
+            self.beta * ((step + 1) as f64 / warmup_steps as f64).min(1.0)
+        }
+    }
+
+    /// The optimiser: Adam, or AdamW with `weight_decay`.
+    fn optimizer(&self) -> ModuleOptimizer {
+        if self.weight_decay > 0.0 {
+            AdamWConfig::new()
+                .with_epsilon(1e-7)
+                .with_weight_decay(self.weight_decay as f32)
+                .init()
+        } else {
+            AdamConfig::new().with_epsilon(1e-7).init()
+        }
     }
 }
 
@@ -52,7 +107,11 @@ pub struct EpochLog {
     pub epoch: usize,
     /// Mean training objective (per image).
     pub train_loss: f64,
-    /// Test negative ELBO, nats per image.
+    /// Validation negative ELBO of the weights the run would keep (the average, if any), nats
+    /// per image; absent without a validation split.
+    #[serde(default)]
+    pub val_neg_elbo: Option<f64>,
+    /// Test negative ELBO, nats per image (logged only: never used to choose).
     pub test_neg_elbo: f64,
     /// Test reconstruction (BCE) part.
     pub test_recon: f64,
@@ -62,6 +121,15 @@ pub struct EpochLog {
     pub seconds: f64,
     /// Training images per second.
     pub images_per_second: f64,
+}
+
+/// The epoch a run keeps: the best on the validation split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BestEpoch {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Its validation negative ELBO.
+    pub val_neg_elbo: f64,
 }
 
 /// What a checkpoint directory's `state.json` holds.
@@ -79,20 +147,39 @@ pub struct TrainState {
     pub backend: String,
     /// Per-epoch figures so far.
     pub history: Vec<EpochLog>,
+    /// The best epoch on the validation split so far (with a validation split).
+    #[serde(default)]
+    pub best: Option<BestEpoch>,
 }
+
+/// Mixed into the seed of the distortions' generator, to keep it apart from the shuffle's.
+const AUGMENT_STREAM: u64 = 0xA11_6E47;
 
 const STATE_FILE: &str = "state.json";
 const MODEL_FILE: &str = "model.bpk";
 const OPTIM_FILE: &str = "optimizer.bpk";
+const EMA_FILE: &str = "ema.bpk";
+const BEST_FILE: &str = "best.bpk";
 
-/// A checkpoint: the state, the model and the optimizer.
+/// A checkpoint: the state, the model, the optimiser, and the average and best weights.
 pub struct Checkpoint {
     /// Progress and settings.
     pub state: TrainState,
     /// The model (on the device it was loaded for).
     pub model: Vae,
-    /// Adam's moments, if the checkpoint has them.
-    pub optim: Option<ModuleOptimizer>,
+    /// Adam's moments.
+    pub optim: ModuleOptimizer,
+    /// The moving average of the weights, with the run's `ema` setting.
+    pub ema: Option<Vae>,
+    /// The weights of the best epoch on the validation split, with a validation split.
+    pub best: Option<Vae>,
+}
+
+fn read_weights(dir: &Path, name: &str, hyper: &Hyper, device: &Device) -> Result<Vae> {
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    weights::from_bytes(&hyper.architecture, Storage::F32, &bytes, device)
+        .with_context(|| format!("loading {}", path.display()))
 }
 
 impl Checkpoint {
@@ -107,28 +194,62 @@ impl Checkpoint {
                 .with_context(|| format!("reading {}", state_path.display()))?,
         )
         .with_context(|| format!("parsing {}", state_path.display()))?;
-        let model_path = dir.join(MODEL_FILE);
-        let bytes = std::fs::read(&model_path)
-            .with_context(|| format!("reading {}", model_path.display()))?;
-        let model = weights::from_bytes(&state.hyper.architecture, Storage::F32, &bytes, device)
-            .with_context(|| format!("loading {}", model_path.display()))?;
+        let hyper = &state.hyper;
+        let model = read_weights(dir, MODEL_FILE, hyper, device)?;
+        // The average and the best weights are never differentiated.
+        let plain = device.clone().inner();
+        let ema = if hyper.ema > 0.0 {
+            Some(read_weights(dir, EMA_FILE, hyper, &plain)?)
+        } else {
+            None
+        };
+        let best = if state.best.is_some() {
+            Some(read_weights(dir, BEST_FILE, hyper, &plain)?)
+        } else {
+            None
+        };
         let optim_path = dir.join(OPTIM_FILE);
-        let optim = adam()
+        let optim = hyper
+            .optimizer()
             .load(&optim_path)
             .with_context(|| format!("loading {}", optim_path.display()))?;
         Ok(Some(Self {
             state,
             model,
-            optim: Some(optim),
+            optim,
+            ema,
+            best,
         }))
     }
 
-    fn save(dir: &Path, state: &TrainState, model: &Vae, optim: &ModuleOptimizer) -> Result<()> {
+    /// The weights the run keeps: the best epoch on the validation split, else the average,
+    /// else the last step's.
+    pub fn selected(&self) -> Vae {
+        self.best
+            .clone()
+            .or_else(|| self.ema.clone())
+            .unwrap_or_else(|| self.model.valid())
+    }
+
+    fn save(
+        dir: &Path,
+        state: &TrainState,
+        model: &Vae,
+        optim: &ModuleOptimizer,
+        ema: Option<&Vae>,
+        best: Option<&Vae>,
+    ) -> Result<()> {
         replace_dir(dir, |tmp| {
             std::fs::write(
                 tmp.join(MODEL_FILE),
                 weights::to_bytes(model, Storage::F32)?,
             )?;
+            if let Some(ema) = ema {
+                std::fs::write(tmp.join(EMA_FILE), weights::to_bytes(ema, Storage::F32)?)?;
+            }
+            if let Some(best) = best {
+                std::fs::write(tmp.join(BEST_FILE), weights::to_bytes(best, Storage::F32)?)?;
+            }
             optim
                 .save(tmp.join(OPTIM_FILE))
                 .map_err(|e| anyhow::anyhow!("saving the optimizer state: {e:?}"))?;
@@ -137,10 +258,6 @@ impl Checkpoint {
         })
         .with_context(|| format!("writing the checkpoint to {}", dir.display()))
     }
-}
-
-fn adam() -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(1e-7).init()
 }
 
 /// Where a run starts: fresh, or from a checkpoint.
@@ -155,11 +272,13 @@ pub struct Start {
     pub command: String,
     /// The backend's name, recorded in the card.
     pub backend: String,
+    /// Slices of each batch computed side by side (see [`step`]); does not change the result.
+    pub threads: usize,
 }
 
 /// The result of a finished run.
 pub struct Trained {
-    /// The model, without autodiff.
+    /// The weights the run keeps (see [`Checkpoint::selected`]), without autodiff.
     pub model: Vae,
     /// Its final state (settings, time, history).
     pub state: TrainState,
@@ -172,33 +291,112 @@ struct StepFigures {
     kl: Tensor<1>,
 }
 
-/// One Adam step on a batch of images, returning the updated model.
+/// The objective's gradients and figures for rows `rows` of a batch of `batch` images, scaled
+/// so that the slices of a batch add up to the batch mean.
+fn slice_gradients(
+    model: &Vae,
+    hyper: &Hyper,
+    x: Tensor<2>,
+    eps: Tensor<2>,
+    kl_weight: f64,
+    batch: usize,
+) -> (GradientsParams, StepFigures) {
+    let output = model.forward_with(x.clone(), Some(eps), hyper.dropout);
+    let terms = LossTerms::new(hyper.recon, &output, x);
+    let n = batch as f64;
+    let recon = terms.recon.sum().div_scalar(n);
+    let kl = terms.kl.sum().div_scalar(n);
+    let loss = recon.clone() + kl.clone().mul_scalar(kl_weight);
+    let figures = StepFigures {
+        loss: loss.clone().detach(),
+        recon: recon.detach(),
+        kl: kl.detach(),
+    };
+    (GradientsParams::from_grads(loss.backward(), model), figures)
+}
+
+/// The reparameterisation noise ε ~ N(0, I) of a batch, `[batch, latent]`, from the device's
+/// generator.
+fn noise(batch: usize, latent: usize, device: &Device) -> Tensor<2> {
+    Tensor::random([batch, latent], Distribution::Normal(0.0, 1.0), device)
+}
+
+/// One optimiser step on a batch of images `x` with noise `eps`, returning the updated model.
+///
+/// The batch is cut into `threads` slices whose forward and backward passes run side by side
+/// (each on its own fork of the model's autodiff graph); their gradients add up to those of the
+/// whole batch, and each slice takes its rows of the one ε, so the step is the single-threaded
+/// one up to float rounding. Dropout draws its masks from the device's shared generator, so a
+/// run with dropout takes one slice, to stay reproducible.
+#[allow(clippy::too_many_arguments)] // one step's inputs, each named for what it is
 fn step(
     model: Vae,
     optim: &mut ModuleOptimizer,
-    recon: Recon,
+    hyper: &Hyper,
     x: Tensor<2>,
+    eps: Tensor<2>,
     lr: f64,
+    kl_weight: f64,
+    threads: usize,
 ) -> (Vae, StepFigures) {
-    let output = model.forward(x.clone());
-    let terms = LossTerms::new(recon, &output, x);
-    let loss = terms.objective(1.0);
-    let figures = StepFigures {
-        loss: loss.clone().detach(),
-        recon: terms.recon.mean().detach(),
-        kl: terms.kl.mean().detach(),
+    let batch = x.dims()[0];
+    let device = x.device();
+    let slices = if hyper.dropout > 0.0 {
+        1
+    } else {
+        threads.clamp(1, batch)
     };
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    (optim.step(lr, model, grads), figures)
+    let rows = |i: usize| (i * batch / slices, (i + 1) * batch / slices);
+    let cut = |t: &Tensor<2>, i: usize| {
+        let (a, b) = rows(i);
+        t.clone().narrow(0, a, b - a)
+    };
+    let parts: Vec<(GradientsParams, StepFigures)> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..slices)
+            .map(|i| {
+                let replica = model.clone().fork(&device);
+                let (xi, ei) = (cut(&x, i), cut(&eps, i));
+                scope.spawn(move || slice_gradients(&replica, hyper, xi, ei, kl_weight, batch))
+            })
+            .collect();
+        let first = slice_gradients(&model, hyper, cut(&x, 0), cut(&eps, 0), kl_weight, batch);
+        std::iter::once(first)
+            .chain(others.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }))
+            .collect()
+    });
+    let mut accumulator = GradientsAccumulator::<Vae>::new();
+    let mut figures: Option<StepFigures> = None;
+    for (grads, part) in parts {
+        accumulator.accumulate(&model, grads);
+        figures = Some(match figures {
+            None => part,
+            Some(f) => StepFigures {
+                loss: f.loss + part.loss,
+                recon: f.recon + part.recon,
+                kl: f.kl + part.kl,
+            },
+        });
+    }
+    let figures = figures.expect("at least one slice");
+    (optim.step(lr, model, accumulator.grads()), figures)
 }
 
 /// Runs `batches` training steps on `data` without evaluation: the figure `trainer bench`
 /// reports. Returns the images per second.
-pub fn throughput(hyper: &Hyper, data: &Split, device: &Device, batches: usize) -> Result<f64> {
+pub fn throughput(
+    hyper: &Hyper,
+    data: &Split,
+    device: &Device,
+    batches: usize,
+    threads: usize,
+) -> Result<f64> {
     let train_device = device.clone().autodiff();
     train_device.seed(hyper.seed);
     let mut model = Vae::new(&hyper.architecture, &train_device);
-    let mut optim = adam();
+    let mut optim = hyper.optimizer();
     let mut order: Vec<usize> = (0..data.len()).collect();
     Rng::new(hyper.seed, 0).shuffle(&mut order);
     let mut run = |model: Vae, b: usize| {
@@ -207,7 +405,9 @@ pub fn throughput(hyper: &Hyper, data: &Split, device: &Device, batches: usize) 
             data.gather(order[start..start + hyper.batch].iter().copied()),
             &train_device,
         );
-        let (model, figures) = step(model, &mut optim, hyper.recon, x, hyper.lr);
+        let eps = noise(hyper.batch, model.latent(), &train_device);
+        let (model, figures) =
+            step(model, &mut optim, hyper, x, eps, hyper.lr, hyper.beta, threads);
         let _ = figures.loss.into_scalar::<f32>(); // wait for the step to finish
         model
     };
@@ -234,158 +434,248 @@ fn bar(epoch: usize, epochs: usize, steps: usize) -> ProgressBar {
     bar
 }
 
-/// Trains (or continues training) and returns the model; checkpoints after every epoch.
-pub fn train(start: Start, data: &Mnist, device: &Device) -> Result<Trained> {
-    if data.train.len() < start.hyper.batch {
-        bail!(
-            "the training set has {} images, fewer than one batch of {}",
-            data.train.len(),
-            start.hyper.batch
-        );
-    }
-    let train_device = device.clone().autodiff();
+/// A run in progress: the model on the autodiff device and everything that goes with it.
+struct Run {
+    model: Vae,
+    optim: ModuleOptimizer,
+    ema: Option<Ema>,
+    best: Option<Vae>,
+    state: TrainState,
+}
+
+/// Continues from the checkpoint (with `--resume`, when there is one) or starts afresh.
+fn resume_or_start(start: &Start, train_device: &Device, steps_per_epoch: usize) -> Result<Run> {
     let resumed = if start.resume {
-        Checkpoint::load(&start.checkpoints, &train_device)?
+        Checkpoint::load(&start.checkpoints, train_device)?
     } else {
         None
     };
-    let (mut model, mut optim, mut state) = match resumed {
-        Some(ckpt) => {
-            let mut state = ckpt.state;
-            check_resume(&state.hyper, &start.hyper)?;
-            if start.hyper.epochs < state.epochs_done {
-                bail!(
-                    "the checkpoint in {} has {} epochs already, more than --epochs {}",
-                    start.checkpoints.display(),
-                    state.epochs_done,
-                    start.hyper.epochs
-                );
-            }
-            state.hyper.epochs = start.hyper.epochs;
+    let Some(ckpt) = resumed else {
+        if start.resume {
             eprintln!(
-                "resuming from {} after epoch {}/{}",
-                start.checkpoints.display(),
-                state.epochs_done,
-                state.hyper.epochs
+                "no checkpoint in {}: starting a new run",
+                start.checkpoints.display()
             );
-            (ckpt.model, ckpt.optim.unwrap_or_else(adam), state)
         }
-        None => {
-            if start.resume {
-                eprintln!(
-                    "no checkpoint in {}: starting a new run",
-                    start.checkpoints.display()
-                );
-            }
-            train_device.seed(start.hyper.seed);
-            let state = TrainState {
+        train_device.seed(start.hyper.seed);
+        let model = Vae::new(&start.hyper.architecture, train_device);
+        let ema = (start.hyper.ema > 0.0).then(|| Ema::new(model.valid(), start.hyper.ema, 0));
+        return Ok(Run {
+            model,
+            optim: start.hyper.optimizer(),
+            ema,
+            best: None,
+            state: TrainState {
                 hyper: start.hyper.clone(),
                 epochs_done: 0,
                 seconds: 0.0,
                 command: start.command.clone(),
                 backend: start.backend.clone(),
                 history: Vec::new(),
-            };
-            (
-                Vae::new(&start.hyper.architecture, &train_device),
-                adam(),
-                state,
-            )
-        }
+                best: None,
+            },
+        });
     };
-    let hyper = state.hyper.clone();
-    let steps_per_epoch = data.train.len() / hyper.batch;
+    let mut state = ckpt.state;
+    check_resume(&state.hyper, &start.hyper)?;
+    if start.hyper.epochs < state.epochs_done {
+        bail!(
+            "the checkpoint in {} has {} epochs already, more than --epochs {}",
+            start.checkpoints.display(),
+            state.epochs_done,
+            start.hyper.epochs
+        );
+    }
+    state.hyper.epochs = start.hyper.epochs;
+    eprintln!(
+        "resuming from {} after epoch {}/{}",
+        start.checkpoints.display(),
+        state.epochs_done,
+        state.hyper.epochs
+    );
+    // One average update per step so far.
+    let updates = (state.epochs_done * steps_per_epoch) as u64;
+    let ema = ckpt.ema.map(|m| Ema::new(m, state.hyper.ema, updates));
+    Ok(Run {
+        model: ckpt.model,
+        optim: ckpt.optim,
+        ema,
+        best: ckpt.best,
+        state,
+    })
+}
+
+/// What one epoch's steps averaged.
+struct EpochTrain {
+    loss: f64,
+    seconds: f64,
+}
+
+/// Runs one epoch of training steps over `train` (shuffled by seed and epoch).
+fn train_epoch(
+    mut run: Run,
+    epoch: usize,
+    train: &Split,
+    train_device: &Device,
+    threads: usize,
+) -> (Run, EpochTrain) {
+    let hyper = run.state.hyper.clone();
+    let steps_per_epoch = train.len() / hyper.batch;
     let total_steps = steps_per_epoch * hyper.epochs;
+    // Each epoch's shuffle and noise depend on (seed, epoch) alone: a resumed run draws what
+    // an uninterrupted one would have drawn.
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    Rng::new(hyper.seed, epoch as u64).shuffle(&mut order);
+    train_device.seed(hyper.seed.wrapping_add(epoch as u64));
 
-    for epoch in state.epochs_done + 1..=hyper.epochs {
-        // Each epoch's shuffle and noise depend on (seed, epoch) alone: a resumed run draws
-        // what an uninterrupted one would have drawn.
-        let mut order: Vec<usize> = (0..data.train.len()).collect();
-        Rng::new(hyper.seed, epoch as u64).shuffle(&mut order);
-        train_device.seed(hyper.seed.wrapping_add(epoch as u64));
-
-        let progress = bar(epoch, hyper.epochs, steps_per_epoch);
-        let t = Instant::now();
-        let (mut sum_loss, mut sum_recon, mut sum_kl) = (0.0f64, 0.0f64, 0.0f64);
-        for s in 0..steps_per_epoch {
-            let idx = order[s * hyper.batch..(s + 1) * hyper.batch]
-                .iter()
-                .copied();
-            let x = images(data.train.gather(idx), &train_device);
-            let lr = hyper.lr_at((epoch - 1) * steps_per_epoch + s, total_steps);
-            let (next, figures) = step(model, &mut optim, hyper.recon, x, lr);
-            model = next;
-            sum_loss += f64::from(figures.loss.into_scalar::<f32>());
-            sum_recon += f64::from(figures.recon.into_scalar::<f32>());
-            sum_kl += f64::from(figures.kl.into_scalar::<f32>());
-            if s % 10 == 9 || s + 1 == steps_per_epoch {
-                let n = (s + 1) as f64;
-                progress.set_position((s + 1) as u64);
-                progress.set_message(format!(
-                    "loss {:.2} (recon {:.2} + kl {:.2}) · lr {lr:.2e}",
-                    sum_loss / n,
-                    sum_recon / n,
-                    sum_kl / n
-                ));
-            }
+    let progress = bar(epoch, hyper.epochs, steps_per_epoch);
+    let t = Instant::now();
+    let (mut sum_loss, mut sum_recon, mut sum_kl) = (0.0f64, 0.0f64, 0.0f64);
+    for s in 0..steps_per_epoch {
+        let idx = order[s * hyper.batch..(s + 1) * hyper.batch]
+            .iter()
+            .copied();
+        let mut pixels = train.gather(idx);
+        if hyper.augment > 0.0 {
+            // Seeded by (seed, step), so a resumed run distorts as an uninterrupted one would.
+            let mut rng = Rng::new(hyper.seed ^ AUGMENT_STREAM, ((epoch - 1) * steps_per_epoch + s) as u64);
+            augment::distort_batch(&mut pixels, hyper.augment, &mut rng);
         }
-        let seconds = t.elapsed().as_secs_f64();
-        progress.finish_and_clear();
+        let x = images(pixels, train_device);
+        let global = (epoch - 1) * steps_per_epoch + s;
+        let lr = hyper.lr_at(global, total_steps);
+        let kl_weight = hyper.kl_weight_at(global, steps_per_epoch);
+        let eps = noise(hyper.batch, run.model.latent(), train_device);
+        let (next, figures) = step(
+            run.model,
+            &mut run.optim,
+            &hyper,
+            x,
+            eps,
+            lr,
+            kl_weight,
+            threads,
+        );
+        run.model = next;
+        if let Some(ema) = &mut run.ema {
+            ema.update(&run.model.valid());
+        }
+        sum_loss += f64::from(figures.loss.into_scalar::<f32>());
+        sum_recon += f64::from(figures.recon.into_scalar::<f32>());
+        sum_kl += f64::from(figures.kl.into_scalar::<f32>());
+        if s % 10 == 9 || s + 1 == steps_per_epoch {
+            let n = (s + 1) as f64;
+            progress.set_position((s + 1) as u64);
+            progress.set_message(format!(
+                "loss {:.2} (recon {:.2} + kl {:.2} × {kl_weight:.2}) · lr {lr:.2e}",
+                sum_loss / n,
+                sum_recon / n,
+                sum_kl / n
+            ));
+        }
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    let figures = EpochTrain {
+        loss: sum_loss / steps_per_epoch as f64,
+        seconds,
+    };
+    (run, figures)
+}
 
-        let valid = model.valid();
-        let terms = elbo_terms(&valid, &data.test, device)?;
+/// Trains (or continues training) and returns the model; checkpoints after every epoch.
+///
+/// With `hyper.validation` > 0 the last that many training images are held out: the run keeps
+/// the epoch whose weights (the average, with `ema`) give the lowest validation negative ELBO.
+pub fn train(start: Start, data: &Mnist, device: &Device) -> Result<Trained> {
+    let (train, validation) = data.train.split_last(start.hyper.validation);
+    if train.len() < start.hyper.batch {
+        bail!(
+            "the training set has {} images (after holding out {} for validation), fewer than \
+             one batch of {}",
+            train.len(),
+            validation.len(),
+            start.hyper.batch
+        );
+    }
+    let train_device = device.clone().autodiff();
+    let steps_per_epoch = train.len() / start.hyper.batch;
+    let mut run = resume_or_start(&start, &train_device, steps_per_epoch)?;
+    let hyper = run.state.hyper.clone();
+
+    for epoch in run.state.epochs_done + 1..=hyper.epochs {
+        let (next, epoch_train) = train_epoch(run, epoch, &train, &train_device, start.threads);
+        run = next;
+        let kept = match &run.ema {
+            Some(ema) => ema.model.clone(),
+            None => run.model.valid(),
+        };
+        let val_neg_elbo = if validation.len() > 0 {
+            Some(elbo_terms(&kept, &validation, device)?.neg_elbo())
+        } else {
+            None
+        };
+        let terms = elbo_terms(&kept, &data.test, device)?;
         let log = EpochLog {
             epoch,
-            train_loss: sum_loss / steps_per_epoch as f64,
+            train_loss: epoch_train.loss,
+            val_neg_elbo,
             test_neg_elbo: terms.neg_elbo(),
             test_recon: terms.recon,
             test_kl: terms.kl,
-            seconds,
-            images_per_second: (steps_per_epoch * hyper.batch) as f64 / seconds,
+            seconds: epoch_train.seconds,
+            images_per_second: (steps_per_epoch * hyper.batch) as f64 / epoch_train.seconds,
         };
+        let improved = match (val_neg_elbo, &run.state.best) {
+            (Some(v), Some(best)) => v < best.val_neg_elbo,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if let (true, Some(v)) = (improved, val_neg_elbo) {
+            run.state.best = Some(BestEpoch {
+                epoch,
+                val_neg_elbo: v,
+            });
+            run.best = Some(kept);
+        }
         println!(
-            "epoch {epoch:>3}/{}  train loss {:8.3}  test neg ELBO {:8.3} (recon {:8.3} + KL {:6.3})  {:6.0} img/s  {:5.1} s",
+            "epoch {epoch:>3}/{}  train loss {:8.3}  val {}  test neg ELBO {:8.3} (recon {:8.3} + KL {:6.3})  {:6.0} img/s  {:5.1} s{}",
             hyper.epochs,
             log.train_loss,
+            val_neg_elbo.map_or_else(|| "   -    ".to_string(), |v| format!("{v:8.3}")),
             log.test_neg_elbo,
             log.test_recon,
             log.test_kl,
             log.images_per_second,
-            seconds
+            epoch_train.seconds,
+            if improved { "  *" } else { "" }
         );
-        state.epochs_done = epoch;
-        state.seconds += seconds;
-        state.history.push(log);
-        Checkpoint::save(&start.checkpoints, &state, &model, &optim)?;
+        run.state.epochs_done = epoch;
+        run.state.seconds += epoch_train.seconds;
+        run.state.history.push(log);
+        Checkpoint::save(
+            &start.checkpoints,
+            &run.state,
+            &run.model,
+            &run.optim,
+            run.ema.as_ref().map(|e| &e.model),
+            run.best.as_ref(),
+        )?;
     }
+    let model = run
+        .best
+        .or_else(|| run.ema.map(|e| e.model))
+        .unwrap_or_else(|| run.model.valid());
     Ok(Trained {
-        model: model.valid(),
-        state,
+        model,
+        state: run.state,
     })
 }
 
 /// A resumed run must keep the settings the checkpoint was trained with; only `--epochs` may
 /// change (the cosine schedule then stretches over the new total).
 fn check_resume(saved: &Hyper, asked: &Hyper) -> Result<()> {
-    let mut differ = Vec::new();
-    if saved.architecture != asked.architecture {
-        differ.push(format!(
-            "architecture {:?} vs {:?}",
-            saved.architecture, asked.architecture
-        ));
-    }
-    if saved.recon != asked.recon {
-        differ.push(format!("--recon {:?} vs {:?}", saved.recon, asked.recon));
-    }
-    if saved.batch != asked.batch {
-        differ.push(format!("--batch {} vs {}", saved.batch, asked.batch));
-    }
-    if saved.lr != asked.lr {
-        differ.push(format!("--lr {} vs {}", saved.lr, asked.lr));
-    }
-    if saved.seed != asked.seed {
-        differ.push(format!("--seed {} vs {}", saved.seed, asked.seed));
-    }
+    let differ = saved.differences(asked);
     if differ.is_empty() {
         Ok(())
     } else {
@@ -394,5 +684,183 @@ fn check_resume(saved: &Hyper, asked: &Hyper) -> Result<()> {
              run without --resume to start over",
             differ.join(", ")
         )
+    }
+}
+
+impl Hyper {
+    /// The settings (all but `epochs`) in which `self` and `other` differ, as `--flag a vs b`.
+    fn differences(&self, other: &Hyper) -> Vec<String> {
+        let mut differ = Vec::new();
+        if self.architecture != other.architecture {
+            differ.push(format!(
+                "architecture {:?} vs {:?}",
+                self.architecture, other.architecture
+            ));
+        }
+        let mut field = |name: &str, a: String, b: String| {
+            if a != b {
+                differ.push(format!("--{name} {a} vs {b}"));
+            }
+        };
+        field("recon", format!("{:?}", self.recon), format!("{:?}", other.recon));
+        field("batch", self.batch.to_string(), other.batch.to_string());
+        field("lr", self.lr.to_string(), other.lr.to_string());
+        field("seed", self.seed.to_string(), other.seed.to_string());
+        field("beta", self.beta.to_string(), other.beta.to_string());
+        field("warmup", self.warmup.to_string(), other.warmup.to_string());
+        field("ema", self.ema.to_string(), other.ema.to_string());
+        field(
+            "weight-decay",
+            self.weight_decay.to_string(),
+            other.weight_decay.to_string(),
+        );
+        field("dropout", self.dropout.to_string(), other.dropout.to_string());
+        field("augment", self.augment.to_string(), other.augment.to_string());
+        field(
+            "validation",
+            self.validation.to_string(),
+            other.validation.to_string(),
+        );
+        differ
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hyper() -> Hyper {
+        Hyper {
+            architecture: VaeConfig {
+                hidden: vec![32, 16],
+                ..VaeConfig::default()
+            },
+            recon: Recon::Bce,
+            epochs: 1,
+            batch: 24,
+            lr: 1e-2,
+            seed: 1,
+            beta: 1.0,
+            warmup: 0,
+            ema: 0.0,
+            weight_decay: 0.0,
+            dropout: 0.0,
+            augment: 0.0,
+            validation: 0,
+        }
+    }
+
+    fn batch(device: &Device) -> Tensor<2> {
+        let values: Vec<f32> = (0..24 * vae::IMAGE_PIXELS)
+            .map(|i| ((i * 7919) % 101) as f32 / 100.0)
+            .collect();
+        images(values, device)
+    }
+
+    /// Weights after `steps` steps from the same start, with the batch in `threads` slices.
+    fn weights_after(threads: usize, steps: usize) -> (Vec<f32>, f32) {
+        let hyper = hyper();
+        let device = Device::flex().autodiff();
+        device.seed(11);
+        let mut model = Vae::new(&hyper.architecture, &device);
+        let mut optim = hyper.optimizer();
+        let mut loss = 0.0;
+        for _ in 0..steps {
+            let eps = noise(24, 2, &device);
+            let (next, figures) =
+                step(model, &mut optim, &hyper, batch(&device), eps, 1e-2, 1.0, threads);
+            model = next;
+            loss = figures.loss.into_scalar::<f32>();
+        }
+        let bytes = weights::to_bytes(&model.valid(), Storage::F32).expect("bytes");
+        let plain = weights::from_bytes(&hyper.architecture, Storage::F32, &bytes, &Device::flex())
+            .expect("load");
+        let z = Tensor::<2>::from_floats([[0.3, -0.7], [1.0, 0.5]], &Device::flex());
+        let decoded = plain.decode(z).into_data().to_vec::<f32>().expect("f32");
+        (decoded, loss)
+    }
+
+    #[test]
+    fn a_batch_in_slices_on_threads_gives_the_single_thread_step() {
+        let (one, loss_one) = weights_after(1, 3);
+        for threads in [2, 3] {
+            let (many, loss_many) = weights_after(threads, 3);
+            assert!(
+                (loss_one - loss_many).abs() < 1e-3 * loss_one.abs(),
+                "loss {loss_one} vs {loss_many} with {threads} threads"
+            );
+            let worst = one
+                .iter()
+                .zip(&many)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "decoded pixels differ by {worst} with {threads} threads");
+        }
+    }
+
+    /// Loss of each of three steps, and the decoder's output at two points after them, on
+    /// `device`, from the same initial weights, batch and noise.
+    #[cfg(feature = "wgpu")]
+    fn three_steps_on(device: &Device, initial: &[u8]) -> (Vec<f32>, Vec<f32>) {
+        let hyper = hyper();
+        let ad = device.clone().autodiff();
+        let mut model = weights::from_bytes(&hyper.architecture, Storage::F32, initial, &ad)
+            .expect("initial weights");
+        let mut optim = hyper.optimizer();
+        let mut rng = Rng::new(5, 0);
+        let mut losses = Vec::new();
+        for _ in 0..3 {
+            let eps: Vec<f32> = (0..24 * 2).map(|_| rng.normal()).collect();
+            let eps = crate::tensors::matrix(eps, 2, &ad);
+            let (next, figures) = step(model, &mut optim, &hyper, batch(&ad), eps, 1e-2, 1.0, 1);
+            model = next;
+            losses.push(figures.loss.into_scalar::<f32>());
+        }
+        let z = Tensor::<2>::from_floats([[0.3, -0.7], [1.0, 0.5]], device);
+        let decoded = model.valid().decode(z).into_data().to_vec::<f32>().expect("f32");
+        (losses, decoded)
+    }
+
+    /// The same three steps on the GPU (wgpu: here Mesa's software Vulkan, lavapipe) and on the
+    /// CPU agree to 1e-3 relative on the loss and 1e-3 on every decoded pixel: float rounding
+    /// in other kernels, not another computation.
+    #[cfg(feature = "wgpu")]
+    #[test]
+    fn training_steps_on_wgpu_match_the_cpu() {
+        let hyper = hyper();
+        let cpu = Device::flex();
+        cpu.seed(2);
+        let initial = weights::to_bytes(&Vae::new(&hyper.architecture, &cpu), Storage::F32)
+            .expect("bytes");
+        let gpu = crate::backend::Backend::Wgpu
+            .device()
+            .expect("this test needs a wgpu adapter (apt-get install mesa-vulkan-drivers)");
+        let (cpu_losses, cpu_decoded) = three_steps_on(&cpu, &initial);
+        let (gpu_losses, gpu_decoded) = three_steps_on(&gpu, &initial);
+        for (c, g) in cpu_losses.iter().zip(&gpu_losses) {
+            assert!((c - g).abs() < 1e-3 * c.abs(), "loss {c} (CPU) vs {g} (wgpu)");
+        }
+        assert!(cpu_losses[2] < cpu_losses[0], "the loss must fall: {cpu_losses:?}");
+        let worst = cpu_decoded
+            .iter()
+            .zip(&gpu_decoded)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-3, "decoded pixels differ by {worst}");
+    }
+
+    #[test]
+    fn kl_weight_rises_over_the_warm_up_then_stays_at_beta() {
+        let h = Hyper {
+            warmup: 2,
+            beta: 0.5,
+            ..hyper()
+        };
+        assert!((h.kl_weight_at(0, 10) - 0.5 / 20.0).abs() < 1e-12);
+        assert!((h.kl_weight_at(9, 10) - 0.25).abs() < 1e-12);
+        assert_eq!(h.kl_weight_at(19, 10), 0.5);
+        assert_eq!(h.kl_weight_at(500, 10), 0.5);
+        let none = hyper();
+        assert_eq!(none.kl_weight_at(0, 10), 1.0);
     }
 }

@@ -100,6 +100,8 @@ impl Fixture {
             "50",
             "--lr",
             "0.003",
+            "--validation",
+            "50",
         ];
         args.extend_from_slice(extra);
         run(&args)

@@ -23,6 +23,20 @@ pub struct Metrics {
     pub mse: f64,
     /// Accuracy of a 5-nearest-neighbour vote of each test μ among the training μ.
     pub knn5_acc: f64,
+    /// Importance-weighted bound −log (1/k Σ p(x|z) p(z) / q(z|x)) with `iw_samples` samples per
+    /// image, nats per image (≤ `neg_elbo`). With continuous pixels and a Bernoulli likelihood
+    /// it bounds the model's cross-entropy, not a normalised −log p(x).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iw_nll: Option<f64>,
+    /// Importance samples per image behind `iw_nll`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iw_samples: Option<usize>,
+    /// KL of q(z|x) from the prior in each latent dimension, averaged over the test set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kl_per_dim: Vec<f64>,
+    /// Latent dimensions in use: those whose μ varies over the test set with variance > 0.01.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_units: Option<usize>,
 }
 
 /// One dataset file and its checksum.
@@ -66,6 +80,46 @@ pub struct Training {
     pub backend: String,
     /// The exact command that produced the model.
     pub command: String,
+    /// Weight β of the KL term in the objective (1: the ELBO).
+    #[serde(default = "one")]
+    pub beta: f64,
+    /// Epochs of KL warm-up (the KL weight rising linearly from 0 to β).
+    #[serde(default)]
+    pub kl_warmup_epochs: usize,
+    /// Decay of the moving average of the weights that was exported (absent: the weights as
+    /// trained).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ema: Option<f64>,
+    /// Decoupled weight decay (AdamW).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Dropout rate after every hidden layer while training.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Strength of the random affine distortions of the training images (0: none).
+    #[serde(default)]
+    pub augment: f64,
+    /// The held-out split the exported epoch was chosen on (absent: the last epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validation>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// How the exported epoch was chosen: on images held out from the training set, never on the
+/// test set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    /// Which images: `"last N of the training set"`.
+    pub split: String,
+    /// Number of held-out images (not trained on).
+    pub images: usize,
+    /// The chosen epoch (1-based).
+    pub epoch: usize,
+    /// Its validation negative ELBO, nats per image.
+    pub neg_elbo: f64,
 }
 
 /// The region of the latent plane the page shows: every test μ lies inside it.

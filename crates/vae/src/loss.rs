@@ -2,17 +2,18 @@
 //! that with [`Recon::Bce`] the total is the negative ELBO in nats per image.
 
 use burn::prelude::*;
-use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::activation::{log_sigmoid, sigmoid};
 
 use crate::config::Recon;
 use crate::model::{Posterior, VaeOutput};
 
 /// Bernoulli cross-entropy −Σ [x log p + (1−x) log(1−p)] with p = sigmoid(logits), per image
-/// `[batch, 1]`, computed from the logits as softplus(l) − x·l for numerical stability.
+/// `[batch, 1]`, computed from the logits for numerical stability.
 pub fn bce_from_logits(logits: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
-    // softplus(l) = max(l, 0) + log(1 + exp(−|l|)) never overflows.
-    let softplus = relu(logits.clone()) + logits.clone().abs().neg().exp().log1p();
-    (softplus - target * logits).sum_dim(1)
+    // softplus(l) − x·l = (1 − x)·l − log σ(l): one multiply by a constant and Burn's fused,
+    // overflow-free log-sigmoid (with its own backward), instead of a chain of elementwise ops
+    // that autodiff would each record.
+    (target.neg().add_scalar(1.0) * logits.clone() - log_sigmoid(logits)).sum_dim(1)
 }
 
 /// Summed squared error Σ (sigmoid(l) − x)² per image `[batch, 1]` (the paper's loss).

@@ -15,6 +15,17 @@ fn activate<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
     }
 }
 
+/// Zeroes each unit with probability `rate` and scales the rest by 1 / (1 − rate) (inverted
+/// dropout); the identity for `rate` = 0, which is how the model evaluates.
+fn drop_out(x: Tensor<2>, rate: f64) -> Tensor<2> {
+    if rate <= 0.0 {
+        return x;
+    }
+    let keep = 1.0 - rate;
+    let mask = x.random_like(Distribution::Bernoulli(keep));
+    (x * mask).mul_scalar(1.0 / keep)
+}
+
 /// A stack of linear layers, each followed by the activation.
 #[derive(Module, Debug)]
 pub struct Mlp {
@@ -30,9 +41,9 @@ impl Mlp {
         Self { layers }
     }
 
-    fn forward(&self, mut x: Tensor<2>, activation: Activation) -> Tensor<2> {
+    fn forward(&self, mut x: Tensor<2>, activation: Activation, dropout: f64) -> Tensor<2> {
         for layer in &self.layers {
-            x = activate(activation, layer.forward(x));
+            x = drop_out(activate(activation, layer.forward(x)), dropout);
         }
         x
     }
@@ -55,7 +66,11 @@ impl Posterior {
 
     /// Draws z = μ + σ·ε with ε ~ N(0, I) (the reparameterisation trick: gradients flow to μ, σ).
     pub fn sample(&self) -> Tensor<2> {
-        let eps = self.mean.random_like(Distribution::Normal(0.0, 1.0));
+        self.sample_with(self.mean.random_like(Distribution::Normal(0.0, 1.0)))
+    }
+
+    /// z = μ + σ·ε for a given ε `[batch, latent]`: the same sample however a batch is split.
+    pub fn sample_with(&self, eps: Tensor<2>) -> Tensor<2> {
         self.mean.clone() + self.std() * eps
     }
 }
@@ -71,7 +86,18 @@ pub struct Encoder {
 impl Encoder {
     /// The posterior for a batch of flattened images.
     pub fn forward(&self, images: Tensor<2>, activation: Activation) -> Posterior {
-        let h = self.body.forward(images, activation);
+        self.forward_with_dropout(images, activation, 0.0)
+    }
+
+    /// As [`Encoder::forward`], with dropout of rate `dropout` after every hidden layer
+    /// (training only).
+    pub fn forward_with_dropout(
+        &self,
+        images: Tensor<2>,
+        activation: Activation,
+        dropout: f64,
+    ) -> Posterior {
+        let h = self.body.forward(images, activation, dropout);
         Posterior {
             mean: self.mean.forward(h.clone()),
             log_var: self.log_var.forward(h),
@@ -89,7 +115,13 @@ pub struct Decoder {
 impl Decoder {
     /// Pixel logits: the Bernoulli parameters before the sigmoid.
     pub fn logits(&self, z: Tensor<2>, activation: Activation) -> Tensor<2> {
-        self.out.forward(self.body.forward(z, activation))
+        self.logits_with_dropout(z, activation, 0.0)
+    }
+
+    /// As [`Decoder::logits`], with dropout of rate `dropout` after every hidden layer
+    /// (training only).
+    pub fn logits_with_dropout(&self, z: Tensor<2>, activation: Activation, dropout: f64) -> Tensor<2> {
+        self.out.forward(self.body.forward(z, activation, dropout))
     }
 }
 
@@ -129,8 +161,10 @@ impl Vae {
         let enc_widths: Vec<usize> = std::iter::once(IMAGE_PIXELS)
             .chain(config.hidden.iter().copied())
             .collect();
+        let decoder_hidden = config.decoder_widths();
+        let dec_out = *decoder_hidden.last().unwrap_or(&config.latent);
         let dec_widths: Vec<usize> = std::iter::once(config.latent)
-            .chain(config.hidden.iter().rev().copied())
+            .chain(decoder_hidden)
             .collect();
         Self {
             encoder: Encoder {
@@ -140,7 +174,7 @@ impl Vae {
             },
             decoder: Decoder {
                 body: Mlp::new(&dec_widths, device),
-                out: LinearConfig::new(config.hidden[0], IMAGE_PIXELS).init(device),
+                out: LinearConfig::new(dec_out, IMAGE_PIXELS).init(device),
             },
             activation: config.activation,
             latent: config.latent,
@@ -169,9 +203,29 @@ impl Vae {
 
     /// Encode, sample z with the reparameterisation trick, decode.
     pub fn forward(&self, images: Tensor<2>) -> VaeOutput {
-        let posterior = self.encode(images);
-        let z = posterior.sample();
-        let logits = self.decode_logits(z.clone());
+        self.forward_with_dropout(images, 0.0)
+    }
+
+    /// As [`Vae::forward`], with dropout of rate `dropout` after every hidden layer of the
+    /// encoder and the decoder: a regulariser for training.
+    pub fn forward_with_dropout(&self, images: Tensor<2>, dropout: f64) -> VaeOutput {
+        self.forward_with(images, None, dropout)
+    }
+
+    /// The forward pass with everything random made explicit: the noise ε `[batch, latent]` of
+    /// the reparameterisation (drawn from the device's generator when `None`), and the dropout
+    /// rate. A batch split into slices with the slices of one ε gives the same z as the whole.
+    pub fn forward_with(&self, images: Tensor<2>, eps: Option<Tensor<2>>, dropout: f64) -> VaeOutput {
+        let posterior = self
+            .encoder
+            .forward_with_dropout(images, self.activation, dropout);
+        let z = match eps {
+            Some(eps) => posterior.sample_with(eps),
+            None => posterior.sample(),
+        };
+        let logits = self
+            .decoder
+            .logits_with_dropout(z.clone(), self.activation, dropout);
         VaeOutput {
             posterior,
             z,

@@ -106,6 +106,7 @@ fn loss_falls_within_a_few_steps_on_a_synthetic_set() {
     let config = VaeConfig {
         latent: 2,
         hidden: vec![32],
+        decoder_hidden: None,
         activation: Activation::Silu,
     };
     let mut model = Vae::new(&config, &d);
@@ -132,4 +133,36 @@ fn loss_falls_within_a_few_steps_on_a_synthetic_set() {
         last < 0.7 * first,
         "loss went from {first} to {last}: {losses:?}"
     );
+}
+
+#[test]
+fn bce_gradient_is_sigmoid_minus_target() {
+    let d = device().autodiff();
+    let logits = [-30.0f32, -2.0, 0.0, 0.5, 3.0, 30.0];
+    let target = [0.0f32, 0.3, 1.0, 0.5, 0.9, 1.0];
+    let l = Tensor::<2>::from_floats([logits], &d).require_grad();
+    let loss = bce_from_logits(l.clone(), Tensor::from_floats([target], &d)).sum();
+    let grads = loss.backward();
+    let grad = values(l.grad(&grads).expect("a gradient"));
+    for ((g, &l), x) in grad.iter().zip(&logits).zip(target) {
+        let expected = 1.0 / (1.0 + (-l).exp()) - x;
+        assert!((g - expected).abs() < 1e-5, "d/dl at {l}: {g} vs {expected}");
+    }
+}
+
+#[test]
+fn dropout_is_off_at_evaluation_and_on_in_training() {
+    let config = VaeConfig {
+        hidden: vec![64],
+        ..VaeConfig::default()
+    };
+    let plain = device();
+    plain.seed(5);
+    let model = Vae::new(&config, &plain);
+    let x = Tensor::<2>::ones([4, vae::IMAGE_PIXELS], &plain).mul_scalar(0.5);
+    let a = values(model.encode(x.clone()).mean);
+    let b = values(model.forward_with_dropout(x.clone(), 0.0).posterior.mean);
+    assert_eq!(a, b, "rate 0 is the identity");
+    let c = values(model.forward_with_dropout(x, 0.5).posterior.mean);
+    assert_ne!(a, c, "rate 0.5 must change the encoding while training");
 }

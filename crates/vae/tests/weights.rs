@@ -9,6 +9,7 @@ fn config() -> VaeConfig {
     VaeConfig {
         latent: 2,
         hidden: vec![64, 32],
+        decoder_hidden: None,
         activation: Activation::Silu,
     }
 }
@@ -65,12 +66,14 @@ fn weights_of_another_architecture_are_rejected() {
     let bytes = weights::to_bytes(&Vae::new(&config(), &d), Storage::F32).expect("export");
     let other = VaeConfig {
         hidden: vec![64, 16],
+        decoder_hidden: None,
         ..config()
     };
     let err = weights::from_bytes(&other, Storage::F32, &bytes, &d).expect_err("must fail");
     assert!(matches!(err, WeightsError::Mismatch(_)), "{err}");
     let deeper = VaeConfig {
         hidden: vec![64, 32, 16],
+        decoder_hidden: None,
         ..config()
     };
     let err = weights::from_bytes(&deeper, Storage::F32, &bytes, &d).expect_err("must fail");
@@ -106,4 +109,33 @@ fn invalid_architecture_is_an_error() {
     };
     let err = weights::from_bytes(&bad, Storage::F32, &[], &Device::flex()).expect_err("must fail");
     assert!(matches!(err, WeightsError::Config(_)), "{err}");
+}
+
+#[test]
+fn a_decoder_of_its_own_layout_round_trips_and_counts_its_parameters() {
+    let d = Device::flex();
+    let config = VaeConfig {
+        hidden: vec![64],
+        decoder_hidden: Some(vec![16, 48, 96]),
+        ..config()
+    };
+    let model = Vae::new(&config, &d);
+    assert_eq!(config.parameters(), model.num_params());
+    let bytes = weights::to_bytes(&model, Storage::F32).expect("export");
+    let loaded = weights::from_bytes(&config, Storage::F32, &bytes, &d).expect("load");
+    assert_eq!(loaded.num_params(), model.num_params());
+    // The mirrored layout of the same encoder is another architecture.
+    let mirrored = VaeConfig {
+        decoder_hidden: None,
+        ..config.clone()
+    };
+    let err = weights::from_bytes(&mirrored, Storage::F32, &bytes, &d).expect_err("must fail");
+    assert!(matches!(err, WeightsError::Mismatch(_)), "{err}");
+}
+
+#[test]
+fn the_default_architecture_has_the_documented_parameter_count() {
+    let config = VaeConfig::default();
+    assert_eq!(config.parameters(), Vae::new(&config, &Device::flex()).num_params());
+    assert_eq!(config.parameters(), 1_068_820);
 }

@@ -1,0 +1,117 @@
+//! An exponential moving average of a model's weights: the averaged model is smoother than the
+//! last step's and usually evaluates a little better.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::prelude::*;
+use vae::Vae;
+
+/// Collects every float parameter, flattened, in the modules' traversal order.
+struct Collect(Vec<Tensor<1>>);
+
+impl ModuleVisitor for Collect {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().reshape([-1]));
+    }
+}
+
+/// Moves every float parameter towards the collected ones: `avg ← d·avg + (1 − d)·new`.
+struct Blend {
+    new: std::vec::IntoIter<Tensor<1>>,
+    decay: f64,
+}
+
+impl ModuleMapper for Blend {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(new) = self.new.next() else {
+            return param;
+        };
+        let decay = self.decay;
+        param.map(|avg| {
+            let shape = avg.shape();
+            avg.mul_scalar(decay) + new.reshape(shape).mul_scalar(1.0 - decay)
+        })
+    }
+}
+
+/// The averaged weights and how many updates they have seen.
+pub struct Ema {
+    /// The averaged model (on the plain device: it is never differentiated).
+    pub model: Vae,
+    decay: f64,
+    updates: u64,
+}
+
+impl Ema {
+    /// Starts the average at `model` (a model without autodiff), having seen `updates` steps.
+    pub fn new(model: Vae, decay: f64, updates: u64) -> Self {
+        Self {
+            model,
+            decay,
+            updates,
+        }
+    }
+
+    /// Folds in the current weights of `model` (without autodiff). The decay is warmed up as
+    /// min(d, (1 + t) / (10 + t)), so that early steps do not average in the random init.
+    pub fn update(&mut self, model: &Vae) {
+        let t = self.updates as f64;
+        let decay = self.decay.min((1.0 + t) / (10.0 + t));
+        let mut collect = Collect(Vec::new());
+        model.visit(&mut collect);
+        let mut blend = Blend {
+            new: collect.0.into_iter(),
+            decay,
+        };
+        self.model = self.model.clone().map(&mut blend);
+        self.updates += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vae::VaeConfig;
+
+    fn first_weight(model: &Vae) -> Vec<f32> {
+        let mut c = Collect(Vec::new());
+        model.visit(&mut c);
+        c.0[0].clone().into_data().to_vec::<f32>().expect("f32")
+    }
+
+    #[test]
+    fn average_moves_towards_the_new_weights_by_one_minus_decay() {
+        let device = Device::flex();
+        let config = VaeConfig {
+            hidden: vec![8],
+            ..VaeConfig::default()
+        };
+        let a = Vae::new(&config, &device);
+        let b = Vae::new(&config, &device);
+        // After many updates the decay is the configured 0.9 (the warm-up is over).
+        let mut ema = Ema::new(a.clone(), 0.9, 1_000_000);
+        ema.update(&b);
+        let (wa, wb, we) = (first_weight(&a), first_weight(&b), first_weight(&ema.model));
+        for ((a, b), e) in wa.iter().zip(&wb).zip(&we) {
+            assert!((e - (0.9 * a + 0.1 * b)).abs() < 1e-6, "{e} vs {a}, {b}");
+        }
+        assert_eq!(ema.updates, 1_000_001);
+    }
+
+    #[test]
+    fn first_updates_follow_the_model_closely() {
+        let device = Device::flex();
+        let config = VaeConfig {
+            hidden: vec![8],
+            ..VaeConfig::default()
+        };
+        let a = Vae::new(&config, &device);
+        let b = Vae::new(&config, &device);
+        let mut ema = Ema::new(a.clone(), 0.999, 0);
+        ema.update(&b);
+        let (wa, wb, we) = (first_weight(&a), first_weight(&b), first_weight(&ema.model));
+        // t = 0: decay 0.1, so the average is 90 % the new weights.
+        for ((a, b), e) in wa.iter().zip(&wb).zip(&we) {
+            assert!((e - (0.1 * a + 0.9 * b)).abs() < 1e-6);
+        }
+    }
+}

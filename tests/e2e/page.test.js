@@ -113,6 +113,12 @@ test('drawing a digit shows its input, reconstruction and latent marker', async 
     assert.ok(r > 0.6, `reconstruction resembles the drawing (correlation ${r.toFixed(3)})`);
     const text = await page.textContent('#encoding');
     assert.match(text, /μ = \(-?\d+\.\d\d, -?\d+\.\d\d\), σ = /);
+    // The model line reports what papers report, from the card.
+    const card = await page.textContent('#card');
+    assert.match(card, /test negative ELBO \d+\.\d nats/);
+    assert.match(card, /importance-weighted bound \(k = 1000\) \d+\.\d nats/);
+    assert.match(card, /KL per dimension \d+\.\d\d \/ \d+\.\d\d, 2 of 2 units active/);
+    assert.match(card, /kept epoch \d+, chosen on 5000 held-out images/);
     assert.deepEqual(errors, []);
   });
 });

@@ -133,7 +133,10 @@ mod tests {
             // Scale changes the area by at most (1.1)² or (0.9)².
             assert!((out_ink / ink - 1.0).abs() < 0.3, "ink {ink} → {out_ink}");
             let (ox, oy) = centre_of_mass(&out);
-            assert!((ox - cx).abs() < 1.3 && (oy - cy).abs() < 1.3, "centre moved to {ox}, {oy}");
+            assert!(
+                (ox - cx).abs() < 1.3 && (oy - cy).abs() < 1.3,
+                "centre moved to {ox}, {oy}"
+            );
         }
     }
 

@@ -64,7 +64,10 @@ fn ndarray_device() -> Result<Device> {
 fn wgpu_device() -> Result<Device> {
     // Enumerating opens no device that is not there; `Device::wgpu` alone would panic at first
     // use on a machine without an adapter.
-    match Device::enumerate(burn::tensor::DeviceType::Wgpu).into_iter().next() {
+    match Device::enumerate(burn::tensor::DeviceType::Wgpu)
+        .into_iter()
+        .next()
+    {
         Some(device) => Ok(device),
         None => bail!(
             "--backend wgpu: wgpu found no GPU adapter (Vulkan, Metal or DX12). Install the GPU's \
@@ -81,7 +84,10 @@ fn wgpu_device() -> Result<Device> {
 
 #[cfg(feature = "cuda")]
 fn cuda_device() -> Result<Device> {
-    match Device::enumerate(burn::tensor::DeviceType::Cuda).into_iter().next() {
+    match Device::enumerate(burn::tensor::DeviceType::Cuda)
+        .into_iter()
+        .next()
+    {
         Some(device) => Ok(device),
         None => bail!("--backend cuda: no CUDA device found (is the NVIDIA driver installed?)"),
     }

@@ -75,7 +75,7 @@ mod tests {
     fn first_weight(model: &Vae) -> Vec<f32> {
         let mut c = Collect(Vec::new());
         model.visit(&mut c);
-        c.0[0].clone().into_data().to_vec::<f32>().expect("f32")
+        c.0[0].clone().into_data().try_to_vec::<f32>().expect("f32")
     }
 
     #[test]

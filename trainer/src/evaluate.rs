@@ -154,14 +154,18 @@ pub fn iw_nll(model: &Vae, split: &Split, k: usize, device: &Device) -> Result<f
         // of log w that needs no decoder.
         let mut prior_over_q = Vec::with_capacity(n * k);
         for i in 0..n {
-            let (mu, lv) = (&mean[i * latent..][..latent], &log_var[i * latent..][..latent]);
+            let (mu, lv) = (
+                &mean[i * latent..][..latent],
+                &log_var[i * latent..][..latent],
+            );
             for _ in 0..k {
                 let mut acc = 0.0f64;
                 for d in 0..latent {
                     let eps = rng.normal();
                     let zd = mu[d] + (0.5 * lv[d]).exp() * eps;
                     z.push(zd);
-                    acc += -0.5 * f64::from(zd * zd) + 0.5 * f64::from(eps * eps)
+                    acc += -0.5 * f64::from(zd * zd)
+                        + 0.5 * f64::from(eps * eps)
                         + 0.5 * f64::from(lv[d]);
                 }
                 prior_over_q.push(acc);
@@ -284,7 +288,9 @@ mod tests {
                     let mut posterior_rng = Rng::new(99, s);
                     let x = images(split.gather(0..split.len()), &device);
                     let posterior = model.encode(x.clone());
-                    let eps: Vec<f32> = (0..split.len() * 2).map(|_| posterior_rng.normal()).collect();
+                    let eps: Vec<f32> = (0..split.len() * 2)
+                        .map(|_| posterior_rng.normal())
+                        .collect();
                     let z = posterior.mean.clone() + posterior.std() * matrix(eps, 2, &device);
                     let recon = bce_from_logits(model.decode_logits(z), x).mean();
                     let kl = kl_to_standard_normal(&posterior).mean();
@@ -304,7 +310,10 @@ mod tests {
             bounds[0]
         );
         for pair in bounds.windows(2) {
-            assert!(pair[1] < pair[0], "the bound must tighten as k grows: {bounds:?}");
+            assert!(
+                pair[1] < pair[0],
+                "the bound must tighten as k grows: {bounds:?}"
+            );
         }
         assert!(
             bounds[3] < elbo_mean - 0.5,

@@ -2,14 +2,15 @@
 //! after every epoch, and a checkpoint after every epoch that `--resume` continues from.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::optim::{
     AdamConfig, AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer,
 };
-use burn::tensor::Distribution;
 use burn::prelude::*;
+use burn::tensor::Distribution;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use vae::loss::LossTerms;
@@ -315,6 +316,23 @@ fn slice_gradients(
     (GradientsParams::from_grads(loss.backward(), model), figures)
 }
 
+/// `n` rayon pools of one thread each, made once per process and kept (more are added when a
+/// later call asks for more): the kernels of one batch slice run in one of them. Fewer come
+/// back if the system refuses threads; those slices then run in rayon's global pool.
+fn single_thread_pools(n: usize) -> Vec<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<Arc<rayon::ThreadPool>>> = Mutex::new(Vec::new());
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    while pools.len() < n {
+        match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+            Ok(pool) => pools.push(Arc::new(pool)),
+            Err(_) => break,
+        }
+    }
+    pools.iter().take(n).cloned().collect()
+}
+
 /// The reparameterisation noise ε ~ N(0, I) of a batch, `[batch, latent]`, from the device's
 /// generator.
 fn noise(batch: usize, latent: usize, device: &Device) -> Tensor<2> {
@@ -351,22 +369,41 @@ fn step(
         let (a, b) = rows(i);
         t.clone().narrow(0, a, b - a)
     };
-    let parts: Vec<(GradientsParams, StepFigures)> = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..slices)
-            .map(|i| {
-                let replica = model.clone().fork(&device);
-                let (xi, ei) = (cut(&x, i), cut(&eps, i));
-                scope.spawn(move || slice_gradients(&replica, hyper, xi, ei, kl_weight, batch))
-            })
-            .collect();
-        let first = slice_gradients(&model, hyper, cut(&x, 0), cut(&eps, 0), kl_weight, batch);
-        std::iter::once(first)
-            .chain(others.into_iter().map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            }))
-            .collect()
-    });
+    let parts: Vec<(GradientsParams, StepFigures)> = if slices == 1 {
+        // One slice: the kernels themselves use every core (rayon's global pool).
+        vec![slice_gradients(&model, hyper, x, eps, kl_weight, batch)]
+    } else {
+        // Each slice on its own thread with single-threaded kernels: measured faster than
+        // slices whose kernels compete for one shared pool.
+        let pools = single_thread_pools(slices);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..slices)
+                .map(|i| {
+                    let replica = if i == 0 {
+                        model.clone()
+                    } else {
+                        model.clone().fork(&device)
+                    };
+                    let (xi, ei) = (cut(&x, i), cut(&eps, i));
+                    let pool = pools.get(i).cloned();
+                    scope.spawn(move || {
+                        let run = || slice_gradients(&replica, hyper, xi, ei, kl_weight, batch);
+                        match pool {
+                            Some(pool) => pool.install(run),
+                            None => run(),
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
     let mut accumulator = GradientsAccumulator::<Vae>::new();
     let mut figures: Option<StepFigures> = None;
     for (grads, part) in parts {
@@ -406,8 +443,9 @@ pub fn throughput(
             &train_device,
         );
         let eps = noise(hyper.batch, model.latent(), &train_device);
-        let (model, figures) =
-            step(model, &mut optim, hyper, x, eps, hyper.lr, hyper.beta, threads);
+        let (model, figures) = step(
+            model, &mut optim, hyper, x, eps, hyper.lr, hyper.beta, threads,
+        );
         let _ = figures.loss.into_scalar::<f32>(); // wait for the step to finish
         model
     };
@@ -538,7 +576,10 @@ fn train_epoch(
         let mut pixels = train.gather(idx);
         if hyper.augment > 0.0 {
             // Seeded by (seed, step), so a resumed run distorts as an uninterrupted one would.
-            let mut rng = Rng::new(hyper.seed ^ AUGMENT_STREAM, ((epoch - 1) * steps_per_epoch + s) as u64);
+            let mut rng = Rng::new(
+                hyper.seed ^ AUGMENT_STREAM,
+                ((epoch - 1) * steps_per_epoch + s) as u64,
+            );
             augment::distort_batch(&mut pixels, hyper.augment, &mut rng);
         }
         let x = images(pixels, train_device);
@@ -702,7 +743,11 @@ impl Hyper {
                 differ.push(format!("--{name} {a} vs {b}"));
             }
         };
-        field("recon", format!("{:?}", self.recon), format!("{:?}", other.recon));
+        field(
+            "recon",
+            format!("{:?}", self.recon),
+            format!("{:?}", other.recon),
+        );
         field("batch", self.batch.to_string(), other.batch.to_string());
         field("lr", self.lr.to_string(), other.lr.to_string());
         field("seed", self.seed.to_string(), other.seed.to_string());
@@ -714,8 +759,16 @@ impl Hyper {
             self.weight_decay.to_string(),
             other.weight_decay.to_string(),
         );
-        field("dropout", self.dropout.to_string(), other.dropout.to_string());
-        field("augment", self.augment.to_string(), other.augment.to_string());
+        field(
+            "dropout",
+            self.dropout.to_string(),
+            other.dropout.to_string(),
+        );
+        field(
+            "augment",
+            self.augment.to_string(),
+            other.augment.to_string(),
+        );
         field(
             "validation",
             self.validation.to_string(),
@@ -767,8 +820,16 @@ mod tests {
         let mut loss = 0.0;
         for _ in 0..steps {
             let eps = noise(24, 2, &device);
-            let (next, figures) =
-                step(model, &mut optim, &hyper, batch(&device), eps, 1e-2, 1.0, threads);
+            let (next, figures) = step(
+                model,
+                &mut optim,
+                &hyper,
+                batch(&device),
+                eps,
+                1e-2,
+                1.0,
+                threads,
+            );
             model = next;
             loss = figures.loss.into_scalar::<f32>();
         }
@@ -776,7 +837,11 @@ mod tests {
         let plain = weights::from_bytes(&hyper.architecture, Storage::F32, &bytes, &Device::flex())
             .expect("load");
         let z = Tensor::<2>::from_floats([[0.3, -0.7], [1.0, 0.5]], &Device::flex());
-        let decoded = plain.decode(z).into_data().to_vec::<f32>().expect("f32");
+        let decoded = plain
+            .decode(z)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32");
         (decoded, loss)
     }
 
@@ -794,7 +859,10 @@ mod tests {
                 .zip(&many)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0f32, f32::max);
-            assert!(worst < 1e-4, "decoded pixels differ by {worst} with {threads} threads");
+            assert!(
+                worst < 1e-4,
+                "decoded pixels differ by {worst} with {threads} threads"
+            );
         }
     }
 
@@ -817,7 +885,12 @@ mod tests {
             losses.push(figures.loss.into_scalar::<f32>());
         }
         let z = Tensor::<2>::from_floats([[0.3, -0.7], [1.0, 0.5]], device);
-        let decoded = model.valid().decode(z).into_data().to_vec::<f32>().expect("f32");
+        let decoded = model
+            .valid()
+            .decode(z)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32");
         (losses, decoded)
     }
 
@@ -830,17 +903,23 @@ mod tests {
         let hyper = hyper();
         let cpu = Device::flex();
         cpu.seed(2);
-        let initial = weights::to_bytes(&Vae::new(&hyper.architecture, &cpu), Storage::F32)
-            .expect("bytes");
+        let initial =
+            weights::to_bytes(&Vae::new(&hyper.architecture, &cpu), Storage::F32).expect("bytes");
         let gpu = crate::backend::Backend::Wgpu
             .device()
             .expect("this test needs a wgpu adapter (apt-get install mesa-vulkan-drivers)");
         let (cpu_losses, cpu_decoded) = three_steps_on(&cpu, &initial);
         let (gpu_losses, gpu_decoded) = three_steps_on(&gpu, &initial);
         for (c, g) in cpu_losses.iter().zip(&gpu_losses) {
-            assert!((c - g).abs() < 1e-3 * c.abs(), "loss {c} (CPU) vs {g} (wgpu)");
+            assert!(
+                (c - g).abs() < 1e-3 * c.abs(),
+                "loss {c} (CPU) vs {g} (wgpu)"
+            );
         }
-        assert!(cpu_losses[2] < cpu_losses[0], "the loss must fall: {cpu_losses:?}");
+        assert!(
+            cpu_losses[2] < cpu_losses[0],
+            "the loss must fall: {cpu_losses:?}"
+        );
         let worst = cpu_decoded
             .iter()
             .zip(&gpu_decoded)

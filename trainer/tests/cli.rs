@@ -148,6 +148,21 @@ fn train_exports_a_model_that_eval_reproduces() {
             .contains("--epochs 2")
     );
     assert_eq!(card["dataset"]["files"].as_array().expect("files").len(), 4);
+    // The last 50 training images were held out to choose the epoch on.
+    assert_eq!(card["dataset"]["train_images"], 350);
+    assert_eq!(card["training"]["validation"]["images"], 50);
+    let chosen = card["training"]["validation"]["epoch"]
+        .as_u64()
+        .expect("epoch");
+    assert!((1..=2).contains(&chosen), "{chosen}");
+    let m = &card["metrics"];
+    let (iw, elbo) = (
+        m["iw_nll"].as_f64().expect("iw_nll"),
+        m["neg_elbo"].as_f64().expect("neg_elbo"),
+    );
+    assert!(iw <= elbo, "iw_nll {iw} > neg_elbo {elbo}");
+    assert_eq!(m["iw_samples"], 1000);
+    assert_eq!(m["kl_per_dim"].as_array().expect("kl_per_dim").len(), 2);
 
     let o = run(&[
         "eval",
@@ -217,6 +232,8 @@ fn resume_after_kill_9_continues_where_the_checkpoint_left_off() {
             "50",
             "--lr",
             "0.003",
+            "--validation",
+            "50",
             "--epochs",
             epochs,
         ])
@@ -264,6 +281,33 @@ fn resume_after_kill_9_continues_where_the_checkpoint_left_off() {
         saved["history"].as_array().expect("history")[..]
     );
     assert!(f.out.join("card.json").exists());
+}
+
+#[test]
+fn a_validation_split_that_leaves_no_batch_is_refused() {
+    let f = Fixture::new();
+    let o = run(&[
+        "train",
+        "--data",
+        f.data.to_str().expect("utf-8"),
+        "--out",
+        f.out.to_str().expect("utf-8"),
+        "--checkpoints",
+        f.ckpt.to_str().expect("utf-8"),
+        "--batch",
+        "50",
+        "--epochs",
+        "1",
+        "--validation",
+        "380",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("after holding out 380 for validation"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!f.out.exists(), "nothing is exported");
 }
 
 #[test]

@@ -120,7 +120,12 @@ impl Decoder {
 
     /// As [`Decoder::logits`], with dropout of rate `dropout` after every hidden layer
     /// (training only).
-    pub fn logits_with_dropout(&self, z: Tensor<2>, activation: Activation, dropout: f64) -> Tensor<2> {
+    pub fn logits_with_dropout(
+        &self,
+        z: Tensor<2>,
+        activation: Activation,
+        dropout: f64,
+    ) -> Tensor<2> {
         self.out.forward(self.body.forward(z, activation, dropout))
     }
 }
@@ -215,7 +220,12 @@ impl Vae {
     /// The forward pass with everything random made explicit: the noise ε `[batch, latent]` of
     /// the reparameterisation (drawn from the device's generator when `None`), and the dropout
     /// rate. A batch split into slices with the slices of one ε gives the same z as the whole.
-    pub fn forward_with(&self, images: Tensor<2>, eps: Option<Tensor<2>>, dropout: f64) -> VaeOutput {
+    pub fn forward_with(
+        &self,
+        images: Tensor<2>,
+        eps: Option<Tensor<2>>,
+        dropout: f64,
+    ) -> VaeOutput {
         let posterior = self
             .encoder
             .forward_with_dropout(images, self.activation, dropout);

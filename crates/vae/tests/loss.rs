@@ -146,7 +146,10 @@ fn bce_gradient_is_sigmoid_minus_target() {
     let grad = values(l.grad(&grads).expect("a gradient"));
     for ((g, &l), x) in grad.iter().zip(&logits).zip(target) {
         let expected = 1.0 / (1.0 + (-l).exp()) - x;
-        assert!((g - expected).abs() < 1e-5, "d/dl at {l}: {g} vs {expected}");
+        assert!(
+            (g - expected).abs() < 1e-5,
+            "d/dl at {l}: {g} vs {expected}"
+        );
     }
 }
 

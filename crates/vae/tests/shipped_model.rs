@@ -45,16 +45,54 @@ fn shipped_weights_load_into_the_current_architecture() {
     assert!((20..400).contains(&ink), "{ink} inked pixels at z = 0");
 }
 
+/// What the shipped model reaches, kept from regressing (issue 6 asks for ≤ 135 nats and 88 %
+/// 5-NN accuracy: not reached yet; see the README's table of runs).
 #[test]
 fn shipped_model_meets_the_quality_bar() {
-    let m = card().metrics;
+    let card = card();
+    let m = &card.metrics;
     assert!(
-        m.neg_elbo <= 145.0,
-        "test negative ELBO {} > 145",
+        m.neg_elbo <= 138.0,
+        "test negative ELBO {} > 138",
         m.neg_elbo
     );
     assert!((m.recon + m.kl - m.neg_elbo).abs() < 1e-6);
-    assert!(m.knn5_acc > 0.8, "kNN accuracy {}", m.knn5_acc);
+    assert!(m.knn5_acc >= 0.8, "5-NN accuracy {} < 0.8", m.knn5_acc);
+    let iw = m
+        .iw_nll
+        .expect("the card reports the importance-weighted bound");
+    assert!(
+        iw <= m.neg_elbo,
+        "iw_nll {iw} above the negative ELBO {}",
+        m.neg_elbo
+    );
+    assert!(m.iw_samples.unwrap_or(0) >= 1000, "k = {:?}", m.iw_samples);
+    assert_eq!(m.kl_per_dim.len(), card.architecture.latent);
+    assert!((m.kl_per_dim.iter().sum::<f64>() - m.kl).abs() < 0.05 * m.kl);
+    assert_eq!(m.active_units, Some(card.architecture.latent));
+}
+
+#[test]
+fn shipped_model_fits_the_page_budget_and_was_chosen_on_held_out_images() {
+    let card = card();
+    let params = card.architecture.parameters();
+    assert!(params <= 1_100_000, "{params} parameters > 1.1 M");
+    let validation = card
+        .training
+        .validation
+        .expect("the card records the validation split");
+    assert!(validation.images >= 1000);
+    assert_eq!(
+        card.dataset.train_images + validation.images,
+        60_000,
+        "the validation images are held out of the 60,000 training images"
+    );
+    assert!(validation.epoch >= 1 && validation.epoch <= card.training.epochs);
+    assert!(
+        card.training.seconds <= 90.0 * 60.0,
+        "{} s of training",
+        card.training.seconds
+    );
 }
 
 #[test]

@@ -136,6 +136,9 @@ fn a_decoder_of_its_own_layout_round_trips_and_counts_its_parameters() {
 #[test]
 fn the_default_architecture_has_the_documented_parameter_count() {
     let config = VaeConfig::default();
-    assert_eq!(config.parameters(), Vae::new(&config, &Device::flex()).num_params());
+    assert_eq!(
+        config.parameters(),
+        Vae::new(&config, &Device::flex()).num_params()
+    );
     assert_eq!(config.parameters(), 1_068_820);
 }

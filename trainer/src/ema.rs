@@ -78,40 +78,34 @@ mod tests {
         c.0[0].clone().into_data().try_to_vec::<f32>().expect("f32")
     }
 
-    #[test]
-    fn average_moves_towards_the_new_weights_by_one_minus_decay() {
+    /// Starts an average at one random model with `decay`, having seen `updates` steps, folds
+    /// in another, and checks every first-layer weight is `kept`·old + (1 − `kept`)·new.
+    fn check_one_update(decay: f64, updates: u64, kept: f32) {
         let device = Device::flex();
         let config = VaeConfig {
             hidden: vec![8],
             ..VaeConfig::default()
         };
-        let a = Vae::new(&config, &device);
-        let b = Vae::new(&config, &device);
-        // After many updates the decay is the configured 0.9 (the warm-up is over).
-        let mut ema = Ema::new(a.clone(), 0.9, 1_000_000);
+        let (a, b) = (Vae::new(&config, &device), Vae::new(&config, &device));
+        let mut ema = Ema::new(a.clone(), decay, updates);
         ema.update(&b);
         let (wa, wb, we) = (first_weight(&a), first_weight(&b), first_weight(&ema.model));
         for ((a, b), e) in wa.iter().zip(&wb).zip(&we) {
-            assert!((e - (0.9 * a + 0.1 * b)).abs() < 1e-6, "{e} vs {a}, {b}");
+            let expected = kept * a + (1.0 - kept) * b;
+            assert!((e - expected).abs() < 1e-6, "{e} vs {expected}");
         }
-        assert_eq!(ema.updates, 1_000_001);
+        assert_eq!(ema.updates, updates + 1);
+    }
+
+    #[test]
+    fn average_moves_towards_the_new_weights_by_one_minus_decay() {
+        // After many updates the decay is the configured one (the warm-up is over).
+        check_one_update(0.9, 1_000_000, 0.9);
     }
 
     #[test]
     fn first_updates_follow_the_model_closely() {
-        let device = Device::flex();
-        let config = VaeConfig {
-            hidden: vec![8],
-            ..VaeConfig::default()
-        };
-        let a = Vae::new(&config, &device);
-        let b = Vae::new(&config, &device);
-        let mut ema = Ema::new(a.clone(), 0.999, 0);
-        ema.update(&b);
-        let (wa, wb, we) = (first_weight(&a), first_weight(&b), first_weight(&ema.model));
-        // t = 0: decay 0.1, so the average is 90 % the new weights.
-        for ((a, b), e) in wa.iter().zip(&wb).zip(&we) {
-            assert!((e - (0.1 * a + 0.9 * b)).abs() < 1e-6);
-        }
+        // t = 0: the decay is warmed up to (1 + 0) / (10 + 0) = 0.1.
+        check_one_update(0.999, 0, 0.1);
     }
 }

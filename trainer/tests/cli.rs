@@ -86,6 +86,12 @@ impl Fixture {
     }
 
     fn train(&self, extra: &[&str]) -> Output {
+        self.train_holding_out(50, extra)
+    }
+
+    /// `train` on the fixture with the last `validation` training images held out.
+    fn train_holding_out(&self, validation: usize, extra: &[&str]) -> Output {
+        let validation = validation.to_string();
         let mut args = vec![
             "train",
             "--data",
@@ -101,7 +107,7 @@ impl Fixture {
             "--lr",
             "0.003",
             "--validation",
-            "50",
+            &validation,
         ];
         args.extend_from_slice(extra);
         run(&args)
@@ -286,21 +292,7 @@ fn resume_after_kill_9_continues_where_the_checkpoint_left_off() {
 #[test]
 fn a_validation_split_that_leaves_no_batch_is_refused() {
     let f = Fixture::new();
-    let o = run(&[
-        "train",
-        "--data",
-        f.data.to_str().expect("utf-8"),
-        "--out",
-        f.out.to_str().expect("utf-8"),
-        "--checkpoints",
-        f.ckpt.to_str().expect("utf-8"),
-        "--batch",
-        "50",
-        "--epochs",
-        "1",
-        "--validation",
-        "380",
-    ]);
+    let o = f.train_holding_out(380, &["--epochs", "1"]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("after holding out 380 for validation"),

@@ -226,10 +226,7 @@ impl Checkpoint {
     /// The weights the run keeps: the best epoch on the validation split, else the average,
     /// else the last step's.
     pub fn selected(&self) -> Vae {
-        self.best
-            .clone()
-            .or_else(|| self.ema.clone())
-            .unwrap_or_else(|| self.model.valid())
+        kept_weights(self.best.clone(), self.ema.clone(), &self.model)
     }
 
     fn save(
@@ -259,6 +256,12 @@ impl Checkpoint {
         })
         .with_context(|| format!("writing the checkpoint to {}", dir.display()))
     }
+}
+
+/// The weights a run keeps: the best epoch on the validation split, else the moving average,
+/// else the last step's (without autodiff).
+fn kept_weights(best: Option<Vae>, ema: Option<Vae>, model: &Vae) -> Vae {
+    best.or(ema).unwrap_or_else(|| model.valid())
 }
 
 /// Where a run starts: fresh, or from a checkpoint.
@@ -703,10 +706,7 @@ pub fn train(start: Start, data: &Mnist, device: &Device) -> Result<Trained> {
             run.best.as_ref(),
         )?;
     }
-    let model = run
-        .best
-        .or_else(|| run.ema.map(|e| e.model))
-        .unwrap_or_else(|| run.model.valid());
+    let model = kept_weights(run.best, run.ema.map(|e| e.model), &run.model);
     Ok(Trained {
         model,
         state: run.state,

@@ -6,7 +6,7 @@
 
 use vae::IMAGE_PIXELS;
 
-use crate::rng::Rng;
+use vae::rng::Rng;
 
 const SIDE: usize = 28;
 

@@ -10,8 +10,8 @@ use vae::loss::{bce_from_logits, kl_to_standard_normal};
 use vae::{IMAGE_PIXELS, Vae};
 
 use crate::mnist::Split;
-use crate::rng::Rng;
 use crate::tensors::{images, matrix, to_vec};
+use vae::rng::Rng;
 
 /// Seed of the ε drawn for the negative ELBO, so every evaluation of a model gives one number.
 pub const EVAL_SEED: u64 = 0x5EED_E1B0;

@@ -10,8 +10,9 @@ use vae::card::{
     CARD_FORMAT, Dataset, Extent, FileDigest, Files, Metrics, ModelCard, Training, Validation,
 };
 use vae::latents::Latents;
+use vae::plane::{MANIFOLD_GRID, grid_points};
 use vae::weights::{self, Storage};
-use vae::{IMAGE_PIXELS, Vae, files};
+use vae::{Encoding, IMAGE_PIXELS, Vae, files};
 
 use crate::atomic::replace_dir;
 use crate::download::md5_file;
@@ -23,8 +24,6 @@ use crate::train::TrainState;
 
 /// Largest change of the test negative ELBO (nats) that f16 storage may cause.
 pub const F16_TOLERANCE: f64 = 0.1;
-/// Cells per side of the manifold figure.
-pub const MANIFOLD_GRID: usize = 20;
 /// Fraction of test means the plane must hold on each axis (the rest are outliers).
 const EXTENT_COVERAGE: f64 = 0.998;
 
@@ -133,12 +132,13 @@ pub fn export(
 
     let inputs = one_per_digit(mnist);
     let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
-    let mean = stored.encode(matrix(flat, IMAGE_PIXELS, device)).mean;
-    let outputs: Vec<Vec<f32>> = to_vec(stored.decode(mean))?
-        .chunks_exact(IMAGE_PIXELS)
-        .map(<[f32]>::to_vec)
+    let rows = to_vec(stored.encoding_rows(matrix(flat, IMAGE_PIXELS, device)))?;
+    let outputs: Vec<Vec<f32>> = Encoding::from_rows(&rows, stored.latent())
+        .context("splitting the encodings of the reconstruction figure")?
+        .into_iter()
+        .map(|e| e.reconstruction)
         .collect();
-    let grid = figures::manifold_points(&plane, MANIFOLD_GRID);
+    let grid = grid_points(&plane, MANIFOLD_GRID);
     let decoded = to_vec(stored.decode(matrix(grid, 2, device)))?;
 
     let latents = Latents {

@@ -130,7 +130,7 @@ pub fn reconstructions(inputs: &[Vec<f32>], outputs: &[Vec<f32>]) -> Result<Vec<
 }
 
 /// A `grid × grid` mosaic of decoded digits, row-major from the top-left of the plane (the
-/// largest y first), as [`manifold_points`] lays them out.
+/// largest y first), as [`vae::plane::grid_points`] lays them out.
 pub fn manifold(decoded: &[f32], grid: usize) -> Result<Vec<u8>> {
     let side = IMAGE_SIDE * grid;
     let mut c = Canvas::new(side, side, [0, 0, 0]);
@@ -147,21 +147,6 @@ pub fn manifold(decoded: &[f32], grid: usize) -> Result<Vec<u8>> {
     c.to_png()
 }
 
-/// The centres of a `grid × grid` tiling of `extent`, row-major from the top-left (largest y
-/// first), two coordinates per point.
-pub fn manifold_points(extent: &Extent, grid: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(grid * grid * 2);
-    let dx = (extent.x_max - extent.x_min) / grid as f64;
-    let dy = (extent.y_max - extent.y_min) / grid as f64;
-    for row in 0..grid {
-        for col in 0..grid {
-            out.push((extent.x_min + (col as f64 + 0.5) * dx) as f32);
-            out.push((extent.y_max - (row as f64 + 0.5) * dy) as f32);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,18 +160,6 @@ mod tests {
             ticks(-3.0, 3.0, 1.0),
             vec![-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
         );
-    }
-
-    #[test]
-    fn manifold_points_start_top_left_and_are_cell_centres() {
-        let e = Extent {
-            x_min: -2.0,
-            x_max: 2.0,
-            y_min: -2.0,
-            y_max: 2.0,
-        };
-        let p = manifold_points(&e, 2);
-        assert_eq!(p, vec![-1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0]);
     }
 
     #[test]

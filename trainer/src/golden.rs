@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use burn::prelude::*;
 use serde::Serialize;
-use vae::{IMAGE_PIXELS, Vae};
+use vae::{Encoding, IMAGE_PIXELS, Vae};
 
 use crate::mnist::Split;
 use crate::tensors::{matrix, to_vec};
@@ -53,13 +53,19 @@ pub fn write(model: &Vae, test: &Split, device: &Device, out: &Path) -> Result<(
             .position(|&l| l == digit)
             .with_context(|| format!("no test image of digit {digit}"))?;
         let input: Vec<f32> = test.image(i).collect();
-        let posterior = model.encode(matrix(input.clone(), IMAGE_PIXELS, device));
-        let reconstruction = to_vec(model.decode(posterior.mean.clone()))?;
+        let rows = to_vec(model.encoding_rows(matrix(input.clone(), IMAGE_PIXELS, device)))?;
+        let Encoding {
+            mean,
+            std,
+            reconstruction,
+        } = Encoding::from_rows(&rows, model.latent())
+            .and_then(|mut e| e.pop())
+            .context("splitting an encoding")?;
         images.push(GoldenImage {
             label: digit,
             input,
-            mean: to_vec(posterior.mean.clone())?,
-            std: to_vec(posterior.std())?,
+            mean,
+            std,
             reconstruction,
         });
     }

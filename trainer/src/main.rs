@@ -13,7 +13,6 @@ mod figures;
 mod golden;
 mod latency;
 mod mnist;
-mod rng;
 mod tensors;
 mod train;
 

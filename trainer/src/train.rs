@@ -22,8 +22,8 @@ use crate::augment;
 use crate::ema::Ema;
 use crate::evaluate::elbo_terms;
 use crate::mnist::{Mnist, Split};
-use crate::rng::Rng;
 use crate::tensors::images;
+use vae::rng::Rng;
 
 /// Everything that defines a training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

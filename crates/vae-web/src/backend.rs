@@ -1,8 +1,10 @@
 //! The two backends: WebGPU (burn-wgpu) and the CPU (burn-flex, Burn's recommended CPU backend,
-//! which also runs in wasm).
+//! which also runs in wasm), and the state WebGPU is in.
 
 use burn::prelude::Device;
 use serde::Serialize;
+
+use crate::error::{ErrorKind, WebError};
 
 /// Which backend runs the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -23,12 +25,40 @@ impl BackendKind {
         }
     }
 
-    /// Parses [`Self::name`].
-    pub fn parse(name: &str) -> Option<Self> {
+    /// Parses [`Self::name`]; an unknown name is a [`ErrorKind::BadInput`] error.
+    pub fn parse(name: &str) -> Result<Self, WebError> {
         match name {
-            "webgpu" => Some(BackendKind::WebGpu),
-            "cpu" => Some(BackendKind::Cpu),
-            _ => None,
+            "webgpu" => Ok(BackendKind::WebGpu),
+            "cpu" => Ok(BackendKind::Cpu),
+            _ => Err(WebError::new(
+                ErrorKind::BadInput,
+                format!("unknown backend `{name}` (webgpu or cpu)"),
+            )),
+        }
+    }
+}
+
+/// Where WebGPU stands for a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GpuState {
+    /// Not tried yet (or being started).
+    NotAttached,
+    /// Attached and usable.
+    Available,
+    /// Tried and failed to start (the reason says why).
+    Unavailable,
+    /// Was usable, then lost (device loss or a failed call): the CPU runs instead.
+    Lost,
+}
+
+impl GpuState {
+    /// The name JavaScript sees: `not-attached`, `available`, `unavailable`, `lost`.
+    pub fn name(self) -> &'static str {
+        match self {
+            GpuState::NotAttached => "not-attached",
+            GpuState::Available => "available",
+            GpuState::Unavailable => "unavailable",
+            GpuState::Lost => "lost",
         }
     }
 }
@@ -48,14 +78,25 @@ pub struct AdapterInfo {
     pub fallback: bool,
 }
 
+/// The error for a failed WebGPU start: "no adapter" (wgpu's `AdapterUnavailable`) said
+/// plainly, anything else with wgpu's own words after it.
+pub fn init_error(no_adapter: bool, cause: impl std::fmt::Display) -> WebError {
+    let message = if no_adapter {
+        "the browser offers no WebGPU adapter".to_string()
+    } else {
+        format!("WebGPU initialisation failed: {cause}")
+    };
+    WebError::new(ErrorKind::WebGpuUnavailable, message)
+}
+
 /// Initialises WebGPU once: the device and what the adapter says about itself.
 #[cfg(target_family = "wasm")]
-pub async fn init_webgpu() -> Result<(Device, AdapterInfo), crate::WebError> {
-    use burn::tensor::wgpu::wgpu::DeviceType;
+pub async fn init_webgpu() -> Result<(Device, AdapterInfo), WebError> {
+    use burn::tensor::wgpu::{WgpuInitError, wgpu::DeviceType};
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|e| crate::WebError::context("WebGPU initialisation failed", e))?;
+        .map_err(|e| init_error(matches!(e, WgpuInitError::AdapterUnavailable { .. }), &e))?;
     let info = setup.adapter.get_info();
     Ok((
         device,
@@ -64,4 +105,32 @@ pub async fn init_webgpu() -> Result<(Device, AdapterInfo), crate::WebError> {
             fallback: info.device_type == DeviceType::Cpu,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_adapter_is_said_plainly() {
+        let e = init_error(true, "No adapter available for DefaultDevice: none");
+        assert_eq!(e.kind, ErrorKind::WebGpuUnavailable);
+        assert_eq!(e.message, "the browser offers no WebGPU adapter");
+        let other = init_error(false, "device request failed: limits");
+        assert_eq!(
+            other.message,
+            "WebGPU initialisation failed: device request failed: limits"
+        );
+    }
+
+    #[test]
+    fn backend_names_round_trip() {
+        for kind in [BackendKind::WebGpu, BackendKind::Cpu] {
+            assert_eq!(BackendKind::parse(kind.name()), Ok(kind));
+        }
+        assert_eq!(
+            BackendKind::parse("tpu").unwrap_err().kind,
+            ErrorKind::BadInput
+        );
+    }
 }

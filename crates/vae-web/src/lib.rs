@@ -14,5 +14,5 @@ pub mod session;
 pub mod web;
 
 pub use backend::BackendKind;
-pub use error::WebError;
+pub use error::{ErrorKind, WebError};
 pub use session::{Encoded, Session};

@@ -4,15 +4,17 @@
 //! Every result is read back asynchronously (`into_data_async`): a synchronous read is not
 //! allowed on WebGPU.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use burn::prelude::*;
-use serde::Serialize;
 use vae::preprocess::preprocess_rgba;
-use vae::{IMAGE_PIXELS, ModelCard, Vae, weights};
+use vae::{Encoding, IMAGE_PIXELS, ModelCard, Vae, weights};
 
-use crate::backend::{AdapterInfo, BackendKind, cpu_device};
-use crate::error::WebError;
+use crate::backend::{AdapterInfo, BackendKind, GpuState, cpu_device};
+use crate::error::{ErrorKind, WebError};
+
+/// The most latent points one decode call takes (a 30×30 grid is 900).
+pub const MAX_DECODE_POINTS: usize = 4096;
 
 /// The model on one device.
 struct Loaded {
@@ -20,17 +22,13 @@ struct Loaded {
     device: Device,
 }
 
-/// What encoding one image gives.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// What encoding one image gives: the input the model saw and its [`Encoding`].
+#[derive(Clone, Debug, PartialEq)]
 pub struct Encoded {
     /// The 28×28 input the model saw (preprocessed), row-major in [0, 1].
     pub input: Vec<f32>,
-    /// μ of q(z|x).
-    pub mean: Vec<f32>,
-    /// σ of q(z|x).
-    pub std: Vec<f32>,
-    /// The decoding of μ, 28×28 in [0, 1].
-    pub reconstruction: Vec<f32>,
+    /// μ, σ and the decoding of μ.
+    pub encoding: Encoding,
 }
 
 /// The loaded model: always on the CPU, also on WebGPU once that is attached (which can happen
@@ -40,23 +38,34 @@ pub struct Session {
     cpu: Loaded,
     gpu: OnceCell<(Loaded, AdapterInfo)>,
     gpu_lost: Cell<bool>,
+    gpu_failure: RefCell<Option<WebError>>,
     active: Cell<BackendKind>,
 }
 
 async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, WebError> {
+    let failed = |e: String| {
+        WebError::context(
+            ErrorKind::Device,
+            "reading a result back from the device",
+            e,
+        )
+    };
     tensor
         .into_data_async()
         .await
-        .map_err(|e| WebError::context("reading a result back from the device", format!("{e:?}")))?
+        .map_err(|e| failed(format!("{e:?}")))?
         .convert::<f32>()
         .try_into_vec::<f32>()
-        .map_err(|e| WebError::context("reading a result back from the device", format!("{e:?}")))
+        .map_err(|e| failed(format!("{e:?}")))
 }
 
-/// An error naming `what` if `values` holds NaN or an infinity.
+/// A [`ErrorKind::BadInput`] error naming `what` if `values` holds NaN or an infinity.
 fn check_finite(values: &[f32], what: &str) -> Result<(), WebError> {
     match values.iter().find(|v| !v.is_finite()) {
-        Some(bad) => Err(WebError(format!("{what} holds a non-finite value ({bad})"))),
+        Some(bad) => Err(WebError::new(
+            ErrorKind::BadInput,
+            format!("{what} holds a non-finite value ({bad})"),
+        )),
         None => Ok(()),
     }
 }
@@ -68,28 +77,44 @@ fn load_on(card: &ModelCard, weights_bytes: &[u8], device: Device) -> Result<Loa
         weights_bytes,
         &device,
     )
-    .map_err(|e| WebError::context(&format!("loading {}", card.files.weights), e))?;
+    .map_err(|e| {
+        WebError::context(
+            ErrorKind::BadModel,
+            &format!("loading {}", card.files.weights),
+            e,
+        )
+    })?;
     Ok(Loaded { model, device })
 }
 
 impl Session {
     /// Parses the card and loads the weights on the CPU.
     pub fn load(card_json: &str, weights_bytes: &[u8]) -> Result<Self, WebError> {
-        let card = ModelCard::from_json(card_json)
-            .map_err(|e| WebError::context(&format!("reading {}", vae::files::CARD), e))?;
+        let card = ModelCard::from_json(card_json).map_err(|e| {
+            WebError::context(
+                ErrorKind::BadModel,
+                &format!("reading {}", vae::files::CARD),
+                e,
+            )
+        })?;
         if card.architecture.latent != 2 {
-            return Err(WebError(format!(
-                "the page shows a 2-D latent plane, but this model has {} latent dimensions",
-                card.architecture.latent
-            )));
+            return Err(WebError::new(
+                ErrorKind::BadModel,
+                format!(
+                    "the page shows a 2-D latent plane, but this model has {} latent dimensions",
+                    card.architecture.latent
+                ),
+            ));
         }
-        card.check_weights(weights_bytes).map_err(WebError)?;
+        card.check_weights(weights_bytes)
+            .map_err(|e| WebError::new(ErrorKind::BadModel, e))?;
         let cpu = load_on(&card, weights_bytes, cpu_device())?;
         Ok(Self {
             card,
             cpu,
             gpu: OnceCell::new(),
             gpu_lost: Cell::new(false),
+            gpu_failure: RefCell::new(None),
             active: Cell::new(BackendKind::Cpu),
         })
     }
@@ -103,18 +128,66 @@ impl Session {
         device: Device,
         info: AdapterInfo,
     ) -> Result<(), WebError> {
+        let attached = || WebError::new(ErrorKind::BadInput, "WebGPU is attached already");
         if self.gpu.get().is_some() {
-            return Err(WebError("WebGPU is attached already".into()));
+            return Err(attached());
         }
-        self.card.check_weights(weights_bytes).map_err(WebError)?;
-        let loaded = load_on(&self.card, weights_bytes, device)?;
-        let posterior = loaded
-            .model
-            .encode(Tensor::zeros([1, IMAGE_PIXELS], &loaded.device));
-        read(loaded.model.decode(posterior.mean)).await?;
-        self.gpu
-            .set((loaded, info))
-            .map_err(|_| WebError("WebGPU is attached already".into()))
+        let result = async {
+            self.card
+                .check_weights(weights_bytes)
+                .map_err(|e| WebError::new(ErrorKind::BadModel, e))?;
+            let loaded = load_on(&self.card, weights_bytes, device)?;
+            read(
+                loaded
+                    .model
+                    .encoding_rows(Tensor::zeros([1, IMAGE_PIXELS], &loaded.device)),
+            )
+            .await?;
+            Ok::<_, WebError>(loaded)
+        }
+        .await;
+        match result {
+            Ok(loaded) => self.gpu.set((loaded, info)).map_err(|_| attached()),
+            Err(e) => {
+                self.gpu_failed(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Records why WebGPU could not be started: [`Self::gpu_state`] becomes
+    /// [`GpuState::Unavailable`] and [`Self::gpu_reason`] says why.
+    pub fn gpu_failed(&self, reason: WebError) {
+        if self.gpu.get().is_none() {
+            *self.gpu_failure.borrow_mut() = Some(reason);
+        }
+    }
+
+    /// Where WebGPU stands.
+    pub fn gpu_state(&self) -> GpuState {
+        if self.gpu_lost.get() {
+            GpuState::Lost
+        } else if self.gpu.get().is_some() {
+            GpuState::Available
+        } else if self.gpu_failure.borrow().is_some() {
+            GpuState::Unavailable
+        } else {
+            GpuState::NotAttached
+        }
+    }
+
+    /// Why WebGPU is not available ("" when it is, or was not tried).
+    pub fn gpu_reason(&self) -> String {
+        match self.gpu_state() {
+            GpuState::Lost => "the WebGPU device was lost; the CPU backend runs instead".into(),
+            GpuState::Unavailable => self
+                .gpu_failure
+                .borrow()
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default(),
+            GpuState::Available | GpuState::NotAttached => String::new(),
+        }
     }
 
     /// The model card.
@@ -138,14 +211,22 @@ impl Session {
     /// Switches backend; WebGPU only if it was attached and not lost.
     pub fn set_backend(&self, kind: BackendKind) -> Result<(), WebError> {
         if kind == BackendKind::WebGpu && self.adapter().is_none() {
-            return Err(WebError(if self.gpu_lost.get() {
-                "the WebGPU device was lost; the CPU backend runs instead".into()
-            } else {
-                "WebGPU is not available in this browser".into()
-            }));
+            return Err(self.gpu_unavailable());
         }
         self.active.set(kind);
         Ok(())
+    }
+
+    fn gpu_unavailable(&self) -> WebError {
+        let reason = self.gpu_reason();
+        WebError::new(
+            ErrorKind::WebGpuUnavailable,
+            if reason.is_empty() {
+                "WebGPU is not available".into()
+            } else {
+                reason
+            },
+        )
     }
 
     /// Stops using WebGPU (its device was lost or a call on it failed): the CPU takes over.
@@ -164,28 +245,27 @@ impl Session {
     /// Encodes a 28×28 image (784 values in [0, 1]) and decodes its mean.
     pub async fn encode_image(&self, image: &[f32]) -> Result<Encoded, WebError> {
         if image.len() != IMAGE_PIXELS {
-            return Err(WebError(format!(
-                "an image has {IMAGE_PIXELS} pixels, got {}",
-                image.len()
-            )));
+            return Err(WebError::new(
+                ErrorKind::BadInput,
+                format!("an image has {IMAGE_PIXELS} pixels, got {}", image.len()),
+            ));
         }
         check_finite(image, "the image")?;
         let Loaded { model, device } = self.loaded(self.active.get());
         let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, IMAGE_PIXELS]), device);
-        let posterior = model.encode(x);
-        let reconstruction = model.decode(posterior.mean.clone());
-        let latent = posterior.mean.dims()[1];
-        // One read-back for all three (each read is a round trip on WebGPU).
-        let all = read(Tensor::cat(
-            vec![posterior.mean.clone(), posterior.std(), reconstruction],
-            1,
-        ))
-        .await?;
+        // One read-back for μ, σ and the reconstruction (each is a round trip on WebGPU).
+        let rows = read(model.encoding_rows(x)).await?;
+        let encoding = Encoding::from_rows(&rows, model.latent())
+            .and_then(|mut e| e.pop())
+            .ok_or_else(|| {
+                WebError::new(
+                    ErrorKind::Device,
+                    format!("the device returned {} values for one encoding", rows.len()),
+                )
+            })?;
         Ok(Encoded {
             input: image.to_vec(),
-            mean: all[..latent].to_vec(),
-            std: all[latent..2 * latent].to_vec(),
-            reconstruction: all[2 * latent..].to_vec(),
+            encoding,
         })
     }
 
@@ -196,7 +276,8 @@ impl Session {
         width: usize,
         height: usize,
     ) -> Result<Encoded, WebError> {
-        let image = preprocess_rgba(rgba, width, height).map_err(|e| WebError(e.to_string()))?;
+        let image = preprocess_rgba(rgba, width, height)
+            .map_err(|e| WebError::new(ErrorKind::BadInput, e.to_string()))?;
         self.encode_image(&image).await
     }
 
@@ -213,19 +294,24 @@ impl Session {
         points: &[f32],
     ) -> Result<Vec<f32>, WebError> {
         if kind == BackendKind::WebGpu && self.adapter().is_none() {
-            return Err(WebError("WebGPU is not available".into()));
+            return Err(self.gpu_unavailable());
         }
         if points.is_empty() || !points.len().is_multiple_of(2) {
-            return Err(WebError(format!(
-                "decoding needs (x, y) pairs, got {} numbers",
-                points.len()
-            )));
+            return Err(WebError::new(
+                ErrorKind::BadInput,
+                format!("decoding needs (x, y) pairs, got {} numbers", points.len()),
+            ));
         }
-        if let Some(bad) = points.iter().find(|v| !v.is_finite()) {
-            return Err(WebError(format!(
-                "latent point holds a non-finite value ({bad})"
-            )));
+        if points.len() / 2 > MAX_DECODE_POINTS {
+            return Err(WebError::new(
+                ErrorKind::BadInput,
+                format!(
+                    "one decode takes at most {MAX_DECODE_POINTS} points, got {}",
+                    points.len() / 2
+                ),
+            ));
         }
+        check_finite(points, "a latent point")?;
         let Loaded { model, device } = self.loaded(kind);
         let z = Tensor::<2>::from_data(
             TensorData::new(points.to_vec(), [points.len() / 2, 2]),

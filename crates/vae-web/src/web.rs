@@ -1,7 +1,6 @@
 //! The JavaScript bindings: thin glue that turns [`Session`] calls into promises and typed
 //! arrays. All logic lives in [`crate::session`], tested natively.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Object, Promise, Reflect, Uint8Array};
@@ -9,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::backend::{BackendKind, init_webgpu};
-use crate::error::WebError;
+use crate::error::{ErrorKind, WebError};
 use crate::session::{Encoded, Session};
 
 /// Installs the panic hook, so a panic shows its message in the console.
@@ -24,13 +23,14 @@ fn set(target: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
 
 fn encoded_to_js(e: &Encoded) -> Result<JsValue, JsValue> {
     let out = Object::new();
+    let enc = &e.encoding;
     set(&out, "input", &Float32Array::from(e.input.as_slice()))?;
-    set(&out, "mean", &Float32Array::from(e.mean.as_slice()))?;
-    set(&out, "std", &Float32Array::from(e.std.as_slice()))?;
+    set(&out, "mean", &Float32Array::from(enc.mean.as_slice()))?;
+    set(&out, "std", &Float32Array::from(enc.std.as_slice()))?;
     set(
         &out,
         "reconstruction",
-        &Float32Array::from(e.reconstruction.as_slice()),
+        &Float32Array::from(enc.reconstruction.as_slice()),
     )?;
     Ok(out.into())
 }
@@ -54,7 +54,7 @@ pub fn digit_colours() -> Array {
 #[wasm_bindgen(js_name = readLatents)]
 pub fn read_latents(bytes: &[u8]) -> Result<JsValue, JsValue> {
     let latents = vae::latents::Latents::from_bytes(bytes)
-        .map_err(|e| WebError::context(vae::files::LATENTS, e))?;
+        .map_err(|e| WebError::context(ErrorKind::BadModel, vae::files::LATENTS, e))?;
     let out = Object::new();
     set(&out, "dims", &JsValue::from(latents.dims as u32))?;
     set(
@@ -66,12 +66,101 @@ pub fn read_latents(bytes: &[u8]) -> Result<JsValue, JsValue> {
     Ok(out.into())
 }
 
+/// Cells per side of the decoded grid overlay (the trainer's manifold figure uses the same).
+#[wasm_bindgen(js_name = manifoldGrid)]
+pub fn manifold_grid() -> usize {
+    vae::plane::MANIFOLD_GRID
+}
+
+/// The centres of a `grid × grid` tiling of the plane's extent, row-major from the top-left,
+/// as `[x0, y0, x1, y1, …]` (see [`vae::plane::grid_points`]).
+#[wasm_bindgen(js_name = gridPoints)]
+pub fn grid_points(x_min: f64, x_max: f64, y_min: f64, y_max: f64, grid: usize) -> Vec<f32> {
+    let extent = vae::card::Extent {
+        x_min,
+        x_max,
+        y_min,
+        y_max,
+    };
+    vae::plane::grid_points(&extent, grid.min(64))
+}
+
+fn check_count(n: usize, what: &str) -> Result<(), WebError> {
+    if n == 0 || n > vae::plane::MAX_POINTS {
+        return Err(WebError::new(
+            ErrorKind::BadInput,
+            format!(
+                "{what}: between 1 and {} points, got {n}",
+                vae::plane::MAX_POINTS
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_finite(values: &[f64], what: &str) -> Result<(), WebError> {
+    if values.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(WebError::new(
+            ErrorKind::BadInput,
+            format!("{what} holds a non-finite value"),
+        ))
+    }
+}
+
+/// `frames` points from `a` to `b`, both ends included (see [`vae::plane::interpolate`]).
+#[wasm_bindgen]
+pub fn interpolate(ax: f32, ay: f32, bx: f32, by: f32, frames: usize) -> Result<Vec<f32>, JsValue> {
+    check_count(frames, "an interpolation")?;
+    check_finite(&[ax, ay, bx, by].map(f64::from), "an interpolation's end")?;
+    Ok(vae::plane::interpolate([ax, ay], [bx, by], frames))
+}
+
+/// `n` points z = μ + σ·ε, ε ~ N(0, I), from `seed` (μ = 0, σ = 1: the prior). See
+/// [`vae::plane::sample_gaussian`].
+#[wasm_bindgen(js_name = sampleGaussian)]
+pub fn sample_gaussian(
+    mx: f32,
+    my: f32,
+    sx: f32,
+    sy: f32,
+    n: usize,
+    seed: u32,
+) -> Result<Vec<f32>, JsValue> {
+    check_count(n, "a sample")?;
+    check_finite(&[mx, my, sx, sy].map(f64::from), "a sample's mean or σ")?;
+    Ok(vae::plane::sample_gaussian(
+        [mx, my],
+        [sx, sy],
+        n,
+        u64::from(seed),
+    ))
+}
+
+/// How many points fall within 1, 2 and 3 units of the origin, and beyond (four counts).
+#[wasm_bindgen(js_name = countByRadius)]
+pub fn count_by_radius(points: &[f32]) -> Vec<u32> {
+    vae::plane::count_by_radius(points)
+        .iter()
+        .map(|&c| c as u32)
+        .collect()
+}
+
+/// Per digit, how many of the `k` test points nearest to `(x, y)` are that digit (ten counts).
+#[wasm_bindgen(js_name = nearestLabels)]
+pub fn nearest_labels(points: &[f32], labels: &[u8], x: f32, y: f32, k: usize) -> Vec<u32> {
+    vae::plane::nearest_labels(points, labels, [x, y], k)
+        .iter()
+        .map(|&c| c as u32)
+        .collect()
+}
+
 /// The model, as the page sees it.
 #[wasm_bindgen]
 pub struct Model {
     session: Rc<Session>,
     weights: Rc<Vec<u8>>,
-    webgpu_status: Rc<RefCell<String>>,
 }
 
 #[wasm_bindgen]
@@ -83,43 +172,37 @@ impl Model {
         Ok(Model {
             session: Rc::new(session),
             weights: Rc::new(weights),
-            webgpu_status: Rc::new(RefCell::new("not attached".into())),
         })
     }
 
     /// Initialises WebGPU (once), loads the weights there and runs a warm-up pass. Resolves
-    /// to `true` when WebGPU is usable, `false` when not ([`Model::webgpu_status`] says why);
+    /// to `true` when WebGPU is usable, `false` when not ([`Model::webgpu_reason`] says why);
     /// the CPU keeps serving meanwhile and is still the backend in use afterwards.
     #[wasm_bindgen(js_name = attachWebgpu)]
     pub fn attach_webgpu(&self) -> Promise {
-        let (session, weights, status) = (
-            Rc::clone(&self.session),
-            Rc::clone(&self.weights),
-            Rc::clone(&self.webgpu_status),
-        );
+        let (session, weights) = (Rc::clone(&self.session), Rc::clone(&self.weights));
         future_to_promise(async move {
-            let result = match init_webgpu().await {
-                Ok((device, info)) => session.attach_gpu(&weights, device, info).await,
-                Err(e) => Err(e),
-            };
-            let ok = result.is_ok();
-            *status.borrow_mut() = match result {
-                Ok(()) => "available".into(),
-                Err(e) => e.0,
+            let ok = match init_webgpu().await {
+                Ok((device, info)) => session.attach_gpu(&weights, device, info).await.is_ok(),
+                Err(e) => {
+                    session.gpu_failed(e);
+                    false
+                }
             };
             Ok(JsValue::from_bool(ok))
         })
     }
 
-    /// `available`, `lost`, `not attached`, or why WebGPU could not be initialised.
-    #[wasm_bindgen(getter, js_name = webgpuStatus)]
-    pub fn webgpu_status(&self) -> String {
-        let status = self.webgpu_status.borrow().clone();
-        if status == "available" && self.session.adapter().is_none() {
-            "lost".into()
-        } else {
-            status
-        }
+    /// Where WebGPU stands: `not-attached`, `available`, `unavailable` or `lost`.
+    #[wasm_bindgen(getter, js_name = webgpuState)]
+    pub fn webgpu_state(&self) -> String {
+        self.session.gpu_state().name().into()
+    }
+
+    /// Why WebGPU is unavailable or lost ("" otherwise).
+    #[wasm_bindgen(getter, js_name = webgpuReason)]
+    pub fn webgpu_reason(&self) -> String {
+        self.session.gpu_reason()
     }
 
     /// The WebGPU adapter's description ("" if unknown or unavailable).
@@ -152,9 +235,7 @@ impl Model {
     /// Switches to `webgpu` or `cpu`.
     #[wasm_bindgen(js_name = setBackend)]
     pub fn set_backend(&self, name: &str) -> Result<(), JsValue> {
-        let kind = BackendKind::parse(name)
-            .ok_or_else(|| WebError(format!("unknown backend `{name}` (webgpu or cpu)")))?;
-        Ok(self.session.set_backend(kind)?)
+        Ok(self.session.set_backend(BackendKind::parse(name)?)?)
     }
 
     /// Stops using WebGPU (its device was lost): the CPU takes over.
@@ -198,11 +279,8 @@ impl Model {
     pub fn decode_batch_on(&self, backend: &str, points: Vec<f32>) -> Promise {
         let session = Rc::clone(&self.session);
         let kind = BackendKind::parse(backend);
-        let backend = backend.to_string();
         future_to_promise(async move {
-            let kind = kind
-                .ok_or_else(|| WebError(format!("unknown backend `{backend}` (webgpu or cpu)")))?;
-            let images = session.decode_batch_on(kind, &points).await?;
+            let images = session.decode_batch_on(kind?, &points).await?;
             Ok(Float32Array::from(images.as_slice()).into())
         })
     }

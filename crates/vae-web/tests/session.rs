@@ -7,7 +7,8 @@ mod common;
 
 use common::{CARD, CPU_TOLERANCE, WEIGHTS, check_against_golden};
 use pollster::block_on;
-use vae_web::{BackendKind, Session};
+use vae_web::backend::GpuState;
+use vae_web::{BackendKind, ErrorKind, Session, WebError};
 
 fn session() -> Session {
     Session::load(CARD, WEIGHTS).expect("the shipped model loads")
@@ -25,7 +26,26 @@ fn starts_on_the_cpu_and_refuses_webgpu_it_does_not_have() {
     let err = s
         .set_backend(BackendKind::WebGpu)
         .expect_err("no WebGPU here");
-    assert!(err.0.contains("WebGPU is not available"), "{err}");
+    assert!(err.message.contains("WebGPU is not available"), "{err}");
+    assert_eq!(err.kind, ErrorKind::WebGpuUnavailable);
+    assert_eq!(s.backend(), BackendKind::Cpu);
+    assert_eq!(s.gpu_state(), GpuState::NotAttached);
+}
+
+#[test]
+fn webgpu_state_says_why_it_is_not_used() {
+    let s = session();
+    s.gpu_failed(WebError::new(
+        ErrorKind::WebGpuUnavailable,
+        "the browser offers no WebGPU adapter",
+    ));
+    assert_eq!(s.gpu_state(), GpuState::Unavailable);
+    assert_eq!(s.gpu_reason(), "the browser offers no WebGPU adapter");
+    let err = s.set_backend(BackendKind::WebGpu).expect_err("unavailable");
+    assert_eq!(err.message, "the browser offers no WebGPU adapter");
+    s.disable_gpu();
+    assert_eq!(s.gpu_state(), GpuState::Lost);
+    assert!(s.gpu_reason().contains("lost"), "{}", s.gpu_reason());
     assert_eq!(s.backend(), BackendKind::Cpu);
 }
 
@@ -33,7 +53,7 @@ fn starts_on_the_cpu_and_refuses_webgpu_it_does_not_have() {
 fn decoding_on_a_missing_backend_is_an_error() {
     let s = session();
     let err = block_on(s.decode_batch_on(BackendKind::WebGpu, &[0.0, 0.0])).expect_err("no GPU");
-    assert!(err.0.contains("WebGPU is not available"), "{err}");
+    assert!(err.message.contains("WebGPU is not available"), "{err}");
     let cpu = block_on(s.decode_batch_on(BackendKind::Cpu, &[0.0, 0.0])).expect("CPU");
     assert_eq!(cpu, block_on(s.decode(0.0, 0.0)).expect("decode"));
 }
@@ -53,18 +73,20 @@ fn drawing_is_preprocessed_then_encoded() {
     }
     let e = block_on(session().encode_drawing(&rgba, w, h)).expect("encode");
     assert_eq!(e.input.len(), 784);
-    assert_eq!(e.reconstruction.len(), 784);
-    assert_eq!(e.mean.len(), 2);
-    assert!(e.std.iter().all(|s| *s > 0.0 && *s < 1.0), "{:?}", e.std);
+    assert_eq!(e.encoding.reconstruction.len(), 784);
+    assert_eq!(e.encoding.mean.len(), 2);
+    let std = &e.encoding.std;
+    assert!(std.iter().all(|s| *s > 0.0 && *s < 1.0), "{std:?}");
     // The reconstruction of a bar is bar-like: correlated with the input.
-    let corr = correlation(&e.input, &e.reconstruction);
+    let corr = correlation(&e.input, &e.encoding.reconstruction);
     assert!(corr > 0.5, "correlation {corr}");
 }
 
 #[test]
 fn blank_drawing_is_an_error() {
     let err = block_on(session().encode_drawing(&[0; 40 * 40 * 4], 40, 40)).expect_err("blank");
-    assert_eq!(err.0, "nothing is drawn yet");
+    assert_eq!(err.message, "nothing is drawn yet");
+    assert_eq!(err.kind, ErrorKind::BadInput);
 }
 
 #[test]
@@ -73,8 +95,12 @@ fn bad_decode_input_is_an_error() {
     assert!(block_on(s.decode_batch(&[1.0, 2.0, 3.0])).is_err());
     assert!(block_on(s.decode_batch(&[])).is_err());
     let err = block_on(s.decode_batch(&[f32::NAN, 0.0])).expect_err("NaN");
-    assert!(err.0.contains("non-finite"), "{err}");
+    assert!(err.message.contains("non-finite"), "{err}");
+    assert_eq!(err.kind, ErrorKind::BadInput);
     assert!(block_on(s.encode_image(&[0.5; 10])).is_err());
+    let too_many = vec![0.0; 2 * (vae_web::session::MAX_DECODE_POINTS + 1)];
+    let err = block_on(s.decode_batch(&too_many)).expect_err("too many points");
+    assert!(err.message.contains("at most 4096 points"), "{err}");
 }
 
 #[test]
@@ -86,11 +112,12 @@ fn corrupt_weights_are_an_error() {
     let err = Session::load(CARD, &bad)
         .err()
         .expect("corrupt weights rejected");
-    assert!(err.0.contains("weights.bpk"), "{err}");
+    assert!(err.message.contains("weights.bpk"), "{err}");
+    assert_eq!(err.kind, ErrorKind::BadModel);
     let err = Session::load(CARD, &WEIGHTS[..WEIGHTS.len() - 1])
         .err()
         .expect("short");
-    assert!(err.0.contains("bytes"), "{err}");
+    assert!(err.message.contains("bytes"), "{err}");
     // One flipped bit in the middle of a tensor: only the checksum can tell.
     let mut flipped = WEIGHTS.to_vec();
     let mid = flipped.len() / 2;
@@ -98,7 +125,7 @@ fn corrupt_weights_are_an_error() {
     let err = Session::load(CARD, &flipped)
         .err()
         .expect("bit flip rejected");
-    assert!(err.0.contains("checksum"), "{err}");
+    assert!(err.message.contains("checksum"), "{err}");
 }
 
 #[test]
@@ -106,10 +133,10 @@ fn corrupt_card_is_an_error() {
     let err = Session::load("{\"format\": 1", WEIGHTS)
         .err()
         .expect("bad JSON");
-    assert!(err.0.starts_with("reading card.json"), "{err}");
+    assert!(err.message.starts_with("reading card.json"), "{err}");
     let other = CARD.replace("\"latent\": 2", "\"latent\": 3");
     let err = Session::load(&other, WEIGHTS).err().expect("3-D latent");
-    assert!(err.0.contains("2-D latent plane"), "{err}");
+    assert!(err.message.contains("2-D latent plane"), "{err}");
 }
 
 fn correlation(a: &[f32], b: &[f32]) -> f32 {

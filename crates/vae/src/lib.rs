@@ -11,7 +11,9 @@
 //! - [`weights`]: reading and writing the weights file, f16 or f32;
 //! - [`latents`]: the compact file of test-set latent means the page draws as a scatter;
 //! - [`palette`]: the colour of each digit, for figures and page alike;
-//! - [`preprocess`]: turning a drawing into a 28×28 image the way MNIST was made.
+//! - [`preprocess`]: turning a drawing into a 28×28 image the way MNIST was made;
+//! - [`plane`]: points of the latent plane (grid, interpolation, samples, nearest digits);
+//! - [`rng`]: the seeded generator behind every sample, the same on every platform.
 
 pub mod card;
 pub mod config;
@@ -19,12 +21,14 @@ pub mod latents;
 pub mod loss;
 pub mod model;
 pub mod palette;
+pub mod plane;
 pub mod preprocess;
+pub mod rng;
 pub mod weights;
 
 pub use card::ModelCard;
 pub use config::{Activation, Recon, VaeConfig};
-pub use model::{Decoder, Encoder, Posterior, Vae};
+pub use model::{Decoder, Encoder, Encoding, Posterior, Vae};
 
 /// Side of the square MNIST image, in pixels.
 pub const IMAGE_SIDE: usize = 28;

@@ -206,6 +206,18 @@ impl Vae {
         self.decoder.logits(z, self.activation)
     }
 
+    /// What the page shows of encoded images, in one tensor `[batch, 2·latent + 784]` (one
+    /// read-back from a GPU): μ, σ and the decoding of μ side by side per row. Split it with
+    /// [`Encoding::from_rows`].
+    pub fn encoding_rows(&self, images: Tensor<2>) -> Tensor<2> {
+        let posterior = self.encode(images);
+        let reconstruction = self.decode(posterior.mean.clone());
+        Tensor::cat(
+            vec![posterior.mean.clone(), posterior.std(), reconstruction],
+            1,
+        )
+    }
+
     /// Encode, sample z with the reparameterisation trick, decode.
     pub fn forward(&self, images: Tensor<2>) -> VaeOutput {
         self.forward_with_dropout(images, 0.0)
@@ -241,5 +253,37 @@ impl Vae {
             z,
             logits,
         }
+    }
+}
+
+/// One encoded image as the page shows it: μ and σ of q(z|x) and the decoding of μ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encoding {
+    /// μ of q(z|x).
+    pub mean: Vec<f32>,
+    /// σ of q(z|x).
+    pub std: Vec<f32>,
+    /// The decoding of μ, 28×28 in [0, 1].
+    pub reconstruction: Vec<f32>,
+}
+
+impl Encoding {
+    /// Splits the values of [`Vae::encoding_rows`] (row-major) into one encoding per image;
+    /// `None` if their number does not fit whole rows of a model with `latent` dimensions.
+    pub fn from_rows(values: &[f32], latent: usize) -> Option<Vec<Encoding>> {
+        let row = 2 * latent + IMAGE_PIXELS;
+        if !values.len().is_multiple_of(row) {
+            return None;
+        }
+        Some(
+            values
+                .chunks_exact(row)
+                .map(|r| Encoding {
+                    mean: r[..latent].to_vec(),
+                    std: r[latent..2 * latent].to_vec(),
+                    reconstruction: r[2 * latent..].to_vec(),
+                })
+                .collect(),
+        )
     }
 }

@@ -57,11 +57,21 @@ pub async fn check_against_golden(session: &Session, tolerance: f32) {
     for image in &g.images {
         let e = session.encode_image(&image.input).await.expect("encode");
         let what = format!("digit {}", image.label);
-        assert_close(&format!("{what} mean"), &e.mean, &image.mean, tolerance);
-        assert_close(&format!("{what} std"), &e.std, &image.std, tolerance);
+        assert_close(
+            &format!("{what} mean"),
+            &e.encoding.mean,
+            &image.mean,
+            tolerance,
+        );
+        assert_close(
+            &format!("{what} std"),
+            &e.encoding.std,
+            &image.std,
+            tolerance,
+        );
         assert_close(
             &format!("{what} reconstruction"),
-            &e.reconstruction,
+            &e.encoding.reconstruction,
             &image.reconstruction,
             tolerance,
         );

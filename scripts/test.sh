@@ -4,7 +4,8 @@
 #      them), web crate logic (natively), shipped-model guard;
 #   2. wasm-pack test --headless --chrome crates/vae-web: the web crate in headless Chromium,
 #      on the CPU backend and on WebGPU, against the trainer's golden values;
-#   3. the end-to-end tests: the built page, served, driven in headless Chromium.
+#   3. unit tests of the page's pure JS modules (node's test runner);
+#   4. the end-to-end tests: the built page, served, driven in headless Chromium.
 # Installs the wasm tools when missing (scripts/setup-web.sh); Chromium and ChromeDriver come
 # from Debian (installed here when running as root with apt-get).
 set -euo pipefail
@@ -31,6 +32,9 @@ echo "== wasm-pack test --headless --chrome crates/vae-web"
 export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 wasm-pack test --headless --chrome crates/vae-web
+
+echo "== unit tests of the page's JS modules (tests/unit)"
+node --test tests/unit/
 
 echo "== end-to-end tests (tests/e2e)"
 bash scripts/build-web.sh

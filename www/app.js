@@ -1,32 +1,13 @@
-// Latent Canvas: loads the wasm module and the exported model, picks the faster backend by
-// measuring, and wires the drawing pad, the latent plane and the decoded view together.
-// All model logic (preprocessing, encoding, decoding, file formats) runs in Rust.
+// Latent Canvas: the composition root. Starts the model worker (which loads the wasm module
+// and the exported model, and picks the faster backend by measuring), then wires the views.
+// All model logic (preprocessing, encoding, decoding, sampling, file formats) runs in Rust,
+// in the worker; the main thread handles input and draws.
 
-import init, { Model, cardFileName, digitColours, readLatents } from './pkg/vae_web.js';
-import { DrawingPad } from './draw.js';
-import { LatentPlane } from './plane.js';
-import { clearImage, drawImage } from './images.js';
-import { gridPoints, medianMs } from './measure.js';
+import { ModelClient } from './model-client.js';
+import { Explorer } from './explore.js';
 
 const $ = (id) => document.getElementById(id);
 const MODEL_DIR = new URL('./model/', import.meta.url);
-const MANIFOLD_GRID = 20;
-const CALIBRATION_GRID = 10;
-
-/** The page's state, also read by the end-to-end tests. */
-const app = {
-  model: null,
-  card: null,
-  plane: null,
-  pad: null,
-  backendReason: '',
-  timings: { encode: null, decode: null },
-  lastEncoded: null,
-  lastPick: null,
-  lastDecoded: null,
-  ready: false,
-};
-window.latentCanvas = app;
 
 /** Shows an error in the page (never only in the console). */
 function showError(message) {
@@ -39,78 +20,37 @@ function clearError() {
   $('error').hidden = true;
 }
 
-async function fetchBytes(name) {
-  const url = new URL(name, MODEL_DIR);
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new Error(`could not fetch ${url.pathname}: ${e.message}`);
+const ms = (t) => (t == null ? '–' : `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`);
+
+/** The status line, the backend menu and the round-trip timings. */
+class Status {
+  constructor() {
+    this.backend = null;
+    this.timings = {};
   }
-  if (!response.ok) throw new Error(`model file ${url.pathname} is missing (HTTP ${response.status})`);
-  return new Uint8Array(await response.arrayBuffer());
-}
 
-/** Coalesces calls to one run per animation frame, at most one in flight; the task reads the
- *  latest input when it runs, so no stale work is ever queued. */
-function coalesced(task) {
-  let pending = false;
-  let running = false;
-  const run = async () => {
-    if (running || !pending) return;
-    pending = false;
-    running = true;
-    try {
-      await task();
-    } finally {
-      running = false;
-      if (pending) requestAnimationFrame(run);
-    }
-  };
-  return () => {
-    if (!pending) {
-      pending = true;
-      if (!running) requestAnimationFrame(run);
-    }
-  };
-}
-
-/** Runs a model call; a failure on WebGPU switches to the CPU and retries once. */
-async function guarded(what, call) {
-  try {
-    return await call();
-  } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError) {
-      const onGpu = app.model && app.model.backend === 'webgpu';
-      showError(`The model stopped while ${what} (${e.message}).` +
-        (onGpu ? ' Reload with ?backend=cpu to run on the CPU.' : ' Reload the page to start again.'));
-      app.ready = false;
-      throw e;
-    }
-    if (app.model && app.model.backend === 'webgpu') {
-      app.model.disableWebgpu();
-      app.backendReason = `WebGPU failed while ${what} (${e.message ?? e}); switched to the CPU`;
-      showError(app.backendReason);
-      renderStatus();
-      return await call();
-    }
-    throw e;
+  setBackend(info) {
+    this.backend = info;
+    this.render();
+    if (info.settled) document.body.dataset.backend = info.backend;
   }
-}
 
-function ms(t) {
-  return t === null ? '–' : `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`;
-}
+  timing(kind, t) {
+    this.timings[kind] = t;
+    const { encode, pick } = this.timings;
+    $('timings').textContent = `round trip through the worker: encode ${ms(encode)} · decode ${ms(pick)}`;
+  }
 
-function renderStatus() {
-  const m = app.model;
-  const name = m.backend === 'webgpu' ? 'WebGPU' : 'CPU (burn-flex)';
-  $('status').textContent = `Backend: ${name} — ${app.backendReason}`;
-  const select = $('backend');
-  select.value = m.backend;
-  select.querySelector('option[value="webgpu"]').disabled = m.webgpuStatus !== 'available';
-  select.disabled = false;
-  $('timings').textContent = `encode ${ms(app.timings.encode)} · decode ${ms(app.timings.decode)}`;
+  render() {
+    const b = this.backend;
+    if (!b) return;
+    const name = b.backend === 'webgpu' ? 'WebGPU' : 'CPU (burn-flex)';
+    $('status').textContent = `Backend: ${name} — ${b.reason}`;
+    const select = $('backend');
+    select.value = b.backend;
+    select.querySelector('option[value="webgpu"]').disabled = b.webgpu !== 'available';
+    select.disabled = false;
+  }
 }
 
 function renderCard(card) {
@@ -137,6 +77,7 @@ function renderCard(card) {
 
 function renderLegend(colours) {
   const legend = $('legend');
+  legend.replaceChildren();
   colours.forEach((colour, digit) => {
     const li = document.createElement('li');
     const swatch = document.createElement('span');
@@ -147,173 +88,72 @@ function renderLegend(colours) {
   });
 }
 
-/** Times a grid decode on both backends and keeps the faster (WebGPU may be a software
- *  adapter, far slower than the CPU for this small model). Returns the reason shown. */
-async function calibrate(model, extent) {
-  const pts = gridPoints(extent, CALIBRATION_GRID);
-  const time = (backend) => medianMs(() => model.decodeBatchOn(backend, pts), 3);
-  const cpu = await time('cpu');
-  const gpu = await time('webgpu');
-  const adapter = model.adapterName || 'the WebGPU adapter';
-  const n = CALIBRATION_GRID * CALIBRATION_GRID;
-  if (gpu < cpu) {
-    model.setBackend('webgpu');
-    return `measured faster: ${n} decodes in ${ms(gpu)} on ${adapter} vs ${ms(cpu)} on the CPU`;
-  }
-  model.setBackend('cpu');
-  const soft = model.adapterIsFallback ? ' (a software adapter)' : '';
-  return `measured faster: ${n} decodes in ${ms(cpu)} on the CPU vs ${ms(gpu)} on ${adapter}${soft}`;
+/** The worker client, with what the page does when the worker changes backend or dies. */
+function startClient(status, getExplorer) {
+  const client = new ModelClient({
+    modelDir: MODEL_DIR,
+    backend: new URLSearchParams(location.search).get('backend'),
+    onBackend: (info) => {
+      if (info.error) showError(`The model worker reported: ${info.error.message}`);
+      else status.setBackend(info);
+    },
+    onRestart: (e) => {
+      showError(`The model stopped (${e.message}); restarting it…`);
+      document.body.dataset.worker = 'restarting';
+    },
+    onRestarted: () => {
+      showError('The model stopped and was restarted; what the page shows was computed again.');
+      document.body.dataset.worker = 'restarted';
+      getExplorer()?.refresh();
+    },
+    onDead: (e) => {
+      showError(`The model stopped again (${e.message}). Reload the page to start again.`);
+      document.body.dataset.worker = 'dead';
+      $('status').textContent = 'The model has stopped.';
+    },
+  });
+  return client;
 }
 
-/** Brings up WebGPU beside the CPU (which serves meanwhile) and settles on a backend. */
-async function settleBackend(model, extent) {
-  const forced = new URLSearchParams(location.search).get('backend');
-  if (!('gpu' in navigator)) {
-    app.backendReason = 'this browser has no WebGPU';
-  } else if (forced === 'cpu') {
-    app.backendReason = 'CPU requested in the URL (?backend=cpu)';
-  } else {
-    app.backendReason = 'starting WebGPU…';
-    renderStatus();
-    if (!(await model.attachWebgpu())) {
-      // The full error goes in the tooltip; the line shows its gist.
-      const full = model.webgpuStatus;
-      $('status').title = full;
-      app.backendReason = /no adapters?|no suitable graphics adapter/i.test(full)
-        ? 'WebGPU unavailable: the browser offers no adapter'
-        : `WebGPU unavailable: ${full.length > 120 ? `${full.slice(0, 117)}…` : full}`;
-    } else if (forced === 'webgpu') {
-      model.setBackend('webgpu');
-      app.backendReason = 'WebGPU requested in the URL (?backend=webgpu)';
-    } else {
-      try {
-        app.backendReason = await calibrate(model, extent);
-      } catch (e) {
-        model.disableWebgpu();
-        app.backendReason = `WebGPU failed while calibrating (${e.message ?? e}); the CPU runs`;
-      }
-    }
-  }
-  renderStatus();
-  document.body.dataset.backend = model.backend;
+/**
+ * The page's test surface, read by tests/e2e (nothing else uses it):
+ * - `card`: the loaded model card;
+ * - `state()`: a plain snapshot of what the page shows (see `Explorer.snapshot`);
+ * - `decode(z)`: decodes `[x, y]` through the worker, as the page does;
+ * - `crashWorker()`: makes the model worker die, as a wasm trap would.
+ */
+function exposeTestSurface(client, explorer, card) {
+  window.latentCanvas = Object.freeze({
+    card,
+    state: () => explorer.snapshot(),
+    decode: async (z) => Array.from((await client.call('decode', { points: z })).images),
+    crashWorker: () => client.crash(),
+  });
 }
 
 async function main() {
-  try {
-    await init();
-  } catch (e) {
-    throw new Error(`The WebAssembly module failed to load (${e.message ?? e}). ` +
-      'Was it built? The README\'s first command builds it.');
-  }
-  const cardText = new TextDecoder().decode(await fetchBytes(cardFileName()));
-  let card;
-  try {
-    card = JSON.parse(cardText);
-  } catch (e) {
-    throw new Error(`model file ${cardFileName()} is not valid JSON: ${e.message}`);
-  }
-  const files = card.files ?? {};
-  if (typeof files.weights !== 'string' || typeof files.latents !== 'string') {
-    throw new Error(`model file ${cardFileName()} does not name the weights and latents files`);
-  }
-  const [weights, latentBytes] = await Promise.all([
-    fetchBytes(files.weights),
-    fetchBytes(files.latents),
-  ]);
-  const latents = readLatents(latentBytes);
-  const model = Model.load(cardText, weights);
-  app.model = model;
-  app.card = JSON.parse(model.cardJson);
-  renderCard(app.card);
-  const colours = digitColours();
-  renderLegend(colours);
-  app.backendReason = 'the CPU serves while WebGPU is checked';
-  renderStatus();
-
-  const encode = coalesced(async () => {
-    if (!app.pad.inked) return;
-    const { data, width, height } = app.pad.pixels();
-    const t0 = performance.now();
-    let e;
+  const status = new Status();
+  let explorer = null;
+  const client = startClient(status, () => explorer);
+  const loaded = await client.start();
+  renderCard(loaded.card);
+  renderLegend(loaded.colours);
+  const report = {
+    error: (e, what) => showError(`${what[0].toUpperCase()}${what.slice(1)} failed: ${e.message}`),
+    timing: (kind, t) => status.timing(kind, t),
+  };
+  explorer = new Explorer(client, loaded, report);
+  $('backend').addEventListener('change', async (e) => {
     try {
-      e = await guarded('encoding the drawing', () => model.encodeDrawing(new Uint8Array(data.buffer), width, height));
-    } catch (err) {
-      if (!(err instanceof WebAssembly.RuntimeError)) showError(`Encoding failed: ${err.message ?? err}`);
-      return;
-    }
-    app.timings.encode = performance.now() - t0;
-    app.lastEncoded = e;
-    drawImage($('input28'), e.input);
-    drawImage($('reconstruction'), e.reconstruction);
-    app.plane.setPosterior({ mean: e.mean, std: e.std });
-    $('encoding').textContent =
-      `μ = (${e.mean[0].toFixed(2)}, ${e.mean[1].toFixed(2)}), σ = (${e.std[0].toFixed(3)}, ${e.std[1].toFixed(3)})`;
-    renderStatus();
-  });
-
-  let wanted = null;
-  const decode = coalesced(async () => {
-    const z = wanted;
-    const t0 = performance.now();
-    let image;
-    try {
-      image = await guarded('decoding', () => model.decode(z[0], z[1]));
-    } catch (err) {
-      if (!(err instanceof WebAssembly.RuntimeError)) showError(`Decoding failed: ${err.message ?? err}`);
-      return;
-    }
-    app.timings.decode = performance.now() - t0;
-    app.lastPick = z;
-    app.lastDecoded = image;
-    drawImage($('decoded'), image);
-    $('z').textContent = `z = (${z[0].toFixed(2)}, ${z[1].toFixed(2)})`;
-    renderStatus();
-  });
-
-  app.pad = new DrawingPad($('draw'), encode);
-  app.plane = new LatentPlane($('plane'), app.card.plane, latents, colours, (z) => {
-    wanted = z;
-    app.plane.setPick(z);
-    decode();
-  });
-
-  $('clear').addEventListener('click', () => {
-    app.pad.clear();
-    app.lastEncoded = null;
-    clearImage($('input28'));
-    clearImage($('reconstruction'));
-    app.plane.setPosterior(null);
-    $('encoding').textContent = '';
-  });
-  $('backend').addEventListener('change', (e) => {
-    try {
-      model.setBackend(e.target.value);
-      app.backendReason = 'chosen by you';
+      await client.call('setBackend', { name: e.target.value });
       clearError();
     } catch (err) {
-      showError(err.message ?? String(err));
+      showError(err.message);
+      status.render();
     }
-    renderStatus();
   });
-  const manifold = $('manifold');
-  manifold.addEventListener('change', async () => {
-    if (manifold.checked && !app.plane.manifold) {
-      try {
-        const images = await guarded('decoding the grid', () =>
-          model.decodeBatch(gridPoints(app.card.plane, MANIFOLD_GRID)));
-        app.plane.setManifold(images, MANIFOLD_GRID);
-      } catch (err) {
-        if (!(err instanceof WebAssembly.RuntimeError)) showError(`Decoding the grid failed: ${err.message ?? err}`);
-        manifold.checked = false;
-        return;
-      }
-    }
-    app.plane.setShowManifold(manifold.checked);
-  });
-  for (const id of ['input28', 'reconstruction', 'decoded']) clearImage($(id));
-  app.ready = true;
+  exposeTestSurface(client, explorer, loaded.card);
   document.body.dataset.ready = 'true';
-  await settleBackend(model, app.card.plane);
 }
 
 main().catch((e) => {

@@ -2,8 +2,8 @@
 // backend and on WebGPU, plus load times; results as a table and as JSON in
 // `window.benchResult` (read by scripts/bench-web.sh).
 
-import init, { Model, cardFileName } from './pkg/vae_web.js';
-import { gridPoints, medianMs } from './measure.js';
+import init, { Model, cardFileName, gridPoints } from './pkg/vae_web.js';
+import { medianMs } from './measure.js';
 
 const out = document.getElementById('out');
 const runs = Number(new URLSearchParams(location.search).get('runs') ?? 20);
@@ -30,7 +30,8 @@ async function main() {
   const webgpuMs = performance.now() - t2;
   const image = new Float32Array(784);
   for (let r = 6; r < 22; r++) image[r * 28 + 14] = 1; // a "1"
-  const pts = gridPoints(card.plane, 30);
+  const { x_min, x_max, y_min, y_max } = card.plane;
+  const pts = gridPoints(x_min, x_max, y_min, y_max, 30);
   const result = { runs, wasm_init_ms: wasmMs, model_load_ms: loadMs, webgpu_init_ms: webgpuMs, webgpu: model.webgpuStatus, adapter: model.adapterName, backends: {} };
   for (const backend of ['cpu', 'webgpu']) {
     try {

@@ -25,3 +25,17 @@ export function clearImage(canvas) {
   ctx.fillStyle = '#000';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
 }
+
+/** Draws `count` images (784 values each, back to back in `images`) into `canvas` as a grid
+ *  `cols` wide, resizing the canvas to fit (28 px per image). */
+export function drawStrip(canvas, images, count, cols = count) {
+  const rows = Math.max(1, Math.ceil(count / cols));
+  canvas.width = cols * 28;
+  canvas.height = rows * 28;
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (let k = 0; k < count; k++) {
+    ctx.putImageData(toImageData(images.subarray(k * 784, (k + 1) * 784), 28), (k % cols) * 28, Math.floor(k / cols) * 28);
+  }
+}

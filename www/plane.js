@@ -1,8 +1,26 @@
 // The latent plane: the test set's latent means as a scatter coloured by digit (the paper's
-// fig. 2), an optional decoded-manifold overlay, the drawing's posterior (μ and its σ
-// ellipses) and the point picked for decoding.
+// fig. 2), an optional decoded-grid overlay, the drawing's posterior (μ and its σ ellipses),
+// the pinned code A and the path walked from it, samples (of the region and of the prior, with
+// the prior's 1σ/2σ/3σ circles) and the point picked for decoding. Mouse, touch, pen and
+// keyboard; sharp on high-density screens.
 
 import { toImageData } from './images.js';
+import { stepWithin, toCanvas, toLatent } from './coords.js';
+
+/** Arrow-key steps in latent units (Shift: the larger). */
+const STEP = 0.05;
+const BIG_STEP = 0.5;
+
+/** Sizes a canvas's backing store for the screen's pixel density; returns the context, drawing
+ *  in `size` logical pixels. */
+export function sharpContext(canvas, size) {
+  const dpr = Math.max(1, Math.min(3, globalThis.devicePixelRatio || 1));
+  canvas.width = Math.round(size * dpr);
+  canvas.height = Math.round(size * dpr);
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
 
 export class LatentPlane {
   /**
@@ -10,62 +28,81 @@ export class LatentPlane {
    * @param {{x_min:number,x_max:number,y_min:number,y_max:number}} extent from the model card
    * @param {{points: Float32Array, labels: Uint8Array}} latents test-set means and labels
    * @param {string[]} colours CSS colour of each digit
-   * @param {(z: [number, number]) => void} onPick called while the user clicks or drags
+   * @param {{onPick: (z: number[]) => void, onPin: () => void, onClear: () => void}} handlers
    */
-  constructor(canvas, extent, latents, colours, onPick) {
+  constructor(canvas, extent, latents, colours, handlers) {
     this.canvas = canvas;
-    this.ctx = canvas.getContext('2d');
+    this.size = Number(canvas.getAttribute('width'));
+    this.ctx = sharpContext(canvas, this.size);
     this.extent = extent;
     this.colours = colours;
-    this.onPick = onPick;
+    this.handlers = handlers;
     this.posterior = null;
     this.pick = null;
+    this.pin = null;
+    this.path = null;
+    this.regionSamples = null;
+    this.priorSamples = null;
     this.manifold = null;
     this.showManifold = false;
     this.scatter = this.renderScatter(latents);
     this.dragging = null;
+    this.listen();
+    this.redraw();
+  }
+
+  listen() {
+    const { canvas } = this;
     canvas.addEventListener('pointerdown', (e) => {
       if (e.pointerType === 'mouse' && e.button !== 0) return;
       e.preventDefault();
+      canvas.focus({ preventScroll: true });
       this.dragging = e.pointerId;
       canvas.setPointerCapture(e.pointerId);
-      this.onPick(this.toLatent(e));
+      this.handlers.onPick(this.eventLatent(e));
     });
     canvas.addEventListener('pointermove', (e) => {
-      if (e.pointerId === this.dragging) this.onPick(this.toLatent(e));
+      if (e.pointerId === this.dragging) this.handlers.onPick(this.eventLatent(e));
     });
     for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) {
       canvas.addEventListener(type, (e) => {
         if (e.pointerId === this.dragging) this.dragging = null;
       });
     }
-    this.redraw();
+    canvas.addEventListener('keydown', (e) => this.key(e));
   }
 
-  /** Canvas pixel of a latent point. */
-  toCanvas([x, y]) {
-    const { x_min, x_max, y_min, y_max } = this.extent;
-    return [
-      ((x - x_min) / (x_max - x_min)) * this.canvas.width,
-      ((y_max - y) / (y_max - y_min)) * this.canvas.height,
-    ];
+  key(e) {
+    const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (arrows[e.key]) {
+      e.preventDefault();
+      const from = this.pick ?? [0, 0];
+      const [dx, dy] = arrows[e.key];
+      this.handlers.onPick(stepWithin(this.extent, from, dx, dy, e.shiftKey ? BIG_STEP : STEP));
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      this.handlers.onPin();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      this.handlers.onClear();
+    }
+  }
+
+  /** Logical canvas position of a latent point. */
+  toCanvas(z) {
+    return toCanvas(this.extent, this.size, z);
   }
 
   /** Latent point under a pointer event. */
-  toLatent(e) {
+  eventLatent(e) {
     const r = this.canvas.getBoundingClientRect();
-    const fx = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
-    const fy = Math.min(1, Math.max(0, (e.clientY - r.top) / r.height));
-    const { x_min, x_max, y_min, y_max } = this.extent;
-    return [x_min + fx * (x_max - x_min), y_max - fy * (y_max - y_min)];
+    return toLatent(this.extent, (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
   }
 
-  /** The scatter, drawn once into an offscreen canvas. */
+  /** The scatter, drawn once into an offscreen canvas at the screen's density. */
   renderScatter({ points, labels }) {
     const off = document.createElement('canvas');
-    off.width = this.canvas.width;
-    off.height = this.canvas.height;
-    const ctx = off.getContext('2d');
+    const ctx = sharpContext(off, this.size);
     ctx.globalAlpha = 0.5;
     for (let i = 0; i < labels.length; i++) {
       const [cx, cy] = this.toCanvas([points[2 * i], points[2 * i + 1]]);
@@ -83,10 +120,15 @@ export class LatentPlane {
     off.width = off.height = grid * 28;
     const ctx = off.getContext('2d');
     for (let k = 0; k < grid * grid; k++) {
-      const img = toImageData(images.subarray(k * 784, (k + 1) * 784), 28);
-      ctx.putImageData(img, (k % grid) * 28, Math.floor(k / grid) * 28);
+      ctx.putImageData(toImageData(images.subarray(k * 784, (k + 1) * 784), 28), (k % grid) * 28, Math.floor(k / grid) * 28);
     }
     this.manifold = off;
+    this.redraw();
+  }
+
+  /** Forgets the decoded grid (another model). */
+  clearManifold() {
+    this.manifold = null;
     this.redraw();
   }
 
@@ -95,40 +137,38 @@ export class LatentPlane {
     this.redraw();
   }
 
-  /** The drawing's posterior: mean μ and standard deviation σ (2 values each), or null. */
-  setPosterior(posterior) {
-    this.posterior = posterior;
-    this.redraw();
-  }
-
-  setPick(z) {
-    this.pick = z;
+  /** Sets any of: posterior `{mean, std}`, pick, pin, path, regionSamples, priorSamples
+   *  (null hides one), then redraws once. */
+  set(layers) {
+    Object.assign(this, layers);
     this.redraw();
   }
 
   redraw() {
-    const { ctx, canvas } = this;
-    const { width: w, height: h } = canvas;
+    const { ctx, size } = this;
     ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, w, h);
+    ctx.fillRect(0, 0, size, size);
     if (this.showManifold && this.manifold) {
       ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(this.manifold, 0, 0, w, h);
+      ctx.drawImage(this.manifold, 0, 0, size, size);
       ctx.globalAlpha = 0.35;
-      ctx.drawImage(this.scatter, 0, 0);
+      ctx.drawImage(this.scatter, 0, 0, size, size);
       ctx.globalAlpha = 1;
     } else {
       this.drawAxes();
-      ctx.drawImage(this.scatter, 0, 0);
+      ctx.drawImage(this.scatter, 0, 0, size, size);
     }
+    if (this.priorSamples) this.drawPrior();
+    if (this.path) this.drawPath();
     if (this.posterior) this.drawPosterior();
+    if (this.regionSamples) this.drawMarks(this.regionSamples, '#111', 2);
+    if (this.pin) this.drawPin();
     if (this.pick) this.drawPick();
   }
 
   drawAxes() {
-    const { ctx, canvas, extent } = this;
-    ctx.strokeStyle = '#e4e4e4';
-    ctx.fillStyle = '#8a8a8a';
+    const { ctx, size, extent } = this;
+    ctx.fillStyle = '#6e7781';
     ctx.lineWidth = 1;
     ctx.font = '11px system-ui, sans-serif';
     const step = extent.x_max - extent.x_min > 8 ? 2 : 1;
@@ -138,14 +178,74 @@ export class LatentPlane {
       ctx.strokeStyle = t === 0 ? '#c8c8c8' : '#ececec';
       ctx.beginPath();
       ctx.moveTo(Math.round(x) + 0.5, 0);
-      ctx.lineTo(Math.round(x) + 0.5, canvas.height);
+      ctx.lineTo(Math.round(x) + 0.5, size);
       ctx.moveTo(0, Math.round(y) + 0.5);
-      ctx.lineTo(canvas.width, Math.round(y) + 0.5);
+      ctx.lineTo(size, Math.round(y) + 0.5);
       ctx.stroke();
       if (t !== 0) {
-        ctx.fillText(String(t), x + 3, canvas.height - 4);
+        ctx.fillText(String(t), x + 3, size - 4);
         ctx.fillText(String(t), 3, y - 3);
       }
+    }
+  }
+
+  /** The prior's 1σ, 2σ and 3σ circles and the samples drawn from it. */
+  drawPrior() {
+    const { ctx } = this;
+    const [cx, cy] = this.toCanvas([0, 0]);
+    const px = this.size / (this.extent.x_max - this.extent.x_min);
+    ctx.strokeStyle = '#57606a';
+    ctx.fillStyle = '#57606a';
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.setLineDash([6, 4]);
+    for (const k of [1, 2, 3]) {
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.arc(cx, cy, k * px, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.fillText(`${k}σ`, cx + k * px * Math.SQRT1_2 + 3, cy - k * px * Math.SQRT1_2 - 3);
+    }
+    ctx.setLineDash([]);
+    const pts = this.priorSamples;
+    ctx.strokeStyle = '#cf222e';
+    ctx.lineWidth = 1.5;
+    for (let i = 0; i < pts.length; i += 2) {
+      const [x, y] = this.toCanvas([pts[i], pts[i + 1]]);
+      ctx.beginPath();
+      ctx.arc(x, y, 4, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+  }
+
+  drawPath() {
+    const { ctx } = this;
+    const pts = this.path;
+    ctx.strokeStyle = '#8250df';
+    ctx.fillStyle = '#8250df';
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    for (let i = 0; i < pts.length; i += 2) {
+      const [x, y] = this.toCanvas([pts[i], pts[i + 1]]);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+    for (let i = 0; i < pts.length; i += 2) {
+      const [x, y] = this.toCanvas([pts[i], pts[i + 1]]);
+      ctx.beginPath();
+      ctx.arc(x, y, 3, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+
+  drawMarks(pts, colour, radius) {
+    const { ctx } = this;
+    ctx.fillStyle = colour;
+    for (let i = 0; i < pts.length; i += 2) {
+      const [x, y] = this.toCanvas([pts[i], pts[i + 1]]);
+      ctx.beginPath();
+      ctx.arc(x, y, radius, 0, 2 * Math.PI);
+      ctx.fill();
     }
   }
 
@@ -154,8 +254,8 @@ export class LatentPlane {
     const [mx, my] = this.posterior.mean;
     const [sx, sy] = this.posterior.std;
     const [cx, cy] = this.toCanvas([mx, my]);
-    const px = this.canvas.width / (this.extent.x_max - this.extent.x_min);
-    const py = this.canvas.height / (this.extent.y_max - this.extent.y_min);
+    const px = this.size / (this.extent.x_max - this.extent.x_min);
+    const py = this.size / (this.extent.y_max - this.extent.y_min);
     ctx.strokeStyle = '#111';
     for (const k of [1, 2]) {
       ctx.setLineDash(k === 1 ? [] : [4, 4]);
@@ -169,6 +269,25 @@ export class LatentPlane {
     ctx.beginPath();
     ctx.arc(cx, cy, 4, 0, 2 * Math.PI);
     ctx.fill();
+  }
+
+  drawPin() {
+    const { ctx } = this;
+    const [cx, cy] = this.toCanvas(this.pin);
+    ctx.fillStyle = '#8250df';
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(cx, cy, 9, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    ctx.fillStyle = '#fff';
+    ctx.font = 'bold 12px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText('A', cx, cy + 0.5);
+    ctx.textAlign = 'start';
+    ctx.textBaseline = 'alphabetic';
   }
 
   drawPick() {

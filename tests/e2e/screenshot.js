@@ -28,10 +28,10 @@ try {
   await page.mouse.down();
   for (const p of two.slice(1)) await page.mouse.move(...at(...p), { steps: 5 });
   await page.mouse.up();
-  await page.waitForFunction(() => window.latentCanvas.lastEncoded !== null);
+  await page.waitForFunction(() => window.latentCanvas?.state().encoded !== null);
   const plane = await page.locator('#plane').boundingBox();
   await page.mouse.click(plane.x + plane.width * 0.62, plane.y + plane.height * 0.4);
-  await page.waitForFunction(() => window.latentCanvas.lastDecoded !== null);
+  await page.waitForFunction(() => window.latentCanvas.state().decoded !== null);
   await page.waitForTimeout(300);
   await page.screenshot({ path: out, fullPage: true });
   console.log(`wrote ${out}`);

@@ -1,0 +1,136 @@
+// The page's side of the model worker: typed requests with transferable buffers, latest-wins
+// per kind of request, errors as ModelError values, and one restart if the worker dies.
+
+import { Latest } from './latest.js';
+import { ModelError, fromErrorValue } from './protocol.js';
+
+/** Restarts allowed after a worker death; a death beyond them is shown, not hidden. */
+const RESTARTS = 1;
+
+export class ModelClient {
+  /**
+   * @param {object} o
+   * @param {URL} o.modelDir the model folder
+   * @param {string|null} o.backend a backend forced by the URL, or null
+   * @param {(info: object) => void} o.onBackend the backend in use changed (or its reason)
+   * @param {(error: ModelError) => void} o.onRestart the worker died and a new one is loading
+   * @param {() => void} o.onRestarted the new worker is ready (re-send what the page shows)
+   * @param {(error: ModelError) => void} o.onDead the worker died again: the model is gone
+   */
+  constructor(o) {
+    this.options = o;
+    this.restarts = 0;
+    this.nextId = 1;
+    this.calls = new Map();
+    this.channels = new Map();
+    this.worker = null;
+    this.dead = false;
+  }
+
+  /** Starts the worker and loads the model; resolves to `{card, latents, colours, manifoldGrid}`. */
+  start() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    return new Promise((resolve, reject) => {
+      this.loading = { resolve, reject };
+      this.worker.onmessage = ({ data }) => this.receive(data);
+      this.worker.onerror = (e) => {
+        e.preventDefault();
+        this.died(new ModelError('worker-died', e.message || 'the model worker stopped'));
+      };
+      this.worker.onmessageerror = () =>
+        this.died(new ModelError('worker-died', 'a message from the model worker could not be read'));
+      this.worker.postMessage({ type: 'load', modelDir: String(this.options.modelDir), backend: this.options.backend });
+    });
+  }
+
+  receive(data) {
+    switch (data.type) {
+      case 'loaded':
+        this.loading?.resolve(data);
+        this.loading = null;
+        break;
+      case 'load-failed':
+        this.loading?.reject(fromErrorValue(data.error));
+        this.loading = null;
+        break;
+      case 'backend':
+        this.options.onBackend(data);
+        break;
+      case 'result':
+      case 'error': {
+        const call = this.calls.get(data.id);
+        if (!call) {
+          if (data.type === 'error') this.options.onBackend({ error: fromErrorValue(data.error) });
+          return;
+        }
+        this.calls.delete(data.id);
+        if (data.type === 'result') call.resolve(data.value);
+        else call.reject(fromErrorValue(data.error));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  died(error) {
+    if (this.dead) return;
+    this.worker?.terminate();
+    for (const call of this.calls.values()) call.reject(error);
+    this.calls.clear();
+    if (this.loading) {
+      this.loading.reject(error);
+      this.loading = null;
+      this.dead = true;
+      return;
+    }
+    if (this.restarts >= RESTARTS) {
+      this.dead = true;
+      this.options.onDead(error);
+      return;
+    }
+    this.restarts += 1;
+    this.options.onRestart(error);
+    this.start().then(
+      () => this.options.onRestarted(),
+      (e) => {
+        this.dead = true;
+        this.options.onDead(e);
+      },
+    );
+  }
+
+  /** Sends one call now; resolves to its value. */
+  call(op, args = {}, transfer = []) {
+    if (this.dead) return Promise.reject(new ModelError('worker-died', 'the model worker has stopped'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'call', id, op, args }, transfer);
+    });
+  }
+
+  /**
+   * A latest-wins request on `channel` (e.g. 'encode', 'pick'): `make()` runs when the request
+   * is sent and returns `{op, args, transfer}`. Resolves to the value, or null if a newer request
+   * on the channel replaced this one before it was sent.
+   */
+  request(channel, make) {
+    let latest = this.channels.get(channel);
+    if (!latest) {
+      latest = new Latest(({ op, args, transfer }) => this.call(op, args, transfer));
+      this.channels.set(channel, latest);
+    }
+    return latest.submit(make);
+  }
+
+  /** The kinds of request with one in flight or waiting. */
+  busy() {
+    return [...this.channels].filter(([, l]) => !l.idle).map(([name]) => name);
+  }
+
+  /** Test hook: makes the worker die as a wasm trap would. */
+  crash() {
+    return this.call('crash').catch(() => {});
+  }
+}

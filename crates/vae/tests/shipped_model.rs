@@ -45,19 +45,20 @@ fn shipped_weights_load_into_the_current_architecture() {
     assert!((20..400).contains(&ink), "{ink} inked pixels at z = 0");
 }
 
-/// What the shipped model reaches, kept from regressing (issue 6 asks for ≤ 135 nats and 88 %
-/// 5-NN accuracy: not reached yet; see the README's table of runs).
+/// Issue 6's bar (a test negative ELBO ≤ 135 nats), and what the shipped model reaches beyond
+/// it, kept from regressing (5-NN accuracy 85.3 %: the 88 % goal is not reached yet; see the
+/// README's table of runs).
 #[test]
 fn shipped_model_meets_the_quality_bar() {
     let card = card();
     let m = &card.metrics;
     assert!(
-        m.neg_elbo <= 138.0,
-        "test negative ELBO {} > 138",
+        m.neg_elbo <= 135.0,
+        "test negative ELBO {} > 135",
         m.neg_elbo
     );
     assert!((m.recon + m.kl - m.neg_elbo).abs() < 1e-6);
-    assert!(m.knn5_acc >= 0.8, "5-NN accuracy {} < 0.8", m.knn5_acc);
+    assert!(m.knn5_acc >= 0.85, "5-NN accuracy {} < 0.85", m.knn5_acc);
     let iw = m
         .iw_nll
         .expect("the card reports the importance-weighted bound");
@@ -124,5 +125,39 @@ fn shipped_figures_are_listed_and_present() {
     for name in &card.files.figures {
         let bytes = std::fs::read(model_dir().join(name)).expect("figure");
         assert_eq!(&bytes[1..4], b"PNG", "{name}");
+    }
+}
+
+/// Every model `www/models.json` lists is committed, whole, and loads into the current code:
+/// the page's model menu never offers a model that cannot load.
+#[test]
+fn every_model_the_page_offers_loads() {
+    let www = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../www");
+    let text = std::fs::read_to_string(www.join(vae::index::INDEX)).expect("www/models.json");
+    let index = vae::index::ModelIndex::from_json(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(index.default, "bce");
+    assert_eq!(
+        index.entry("bce").map(|m| m.dir.as_str()),
+        Some("model/"),
+        "the default is the shipped model"
+    );
+    for entry in &index.models {
+        let dir = www.join(&entry.dir);
+        let card_text = std::fs::read_to_string(dir.join(files::CARD))
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+        let card = ModelCard::from_json(&card_text).unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+        assert_eq!(card.architecture.latent, 2, "{}", entry.id);
+        let bytes = std::fs::read(dir.join(&card.files.weights)).expect("weights");
+        card.check_weights(&bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+        weights::from_bytes(
+            &card.architecture,
+            card.files.weights_storage,
+            &bytes,
+            &Device::flex(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+        assert!(dir.join(&card.files.latents).is_file(), "{}", entry.id);
+        assert!(!entry.about.is_empty() && !entry.name.is_empty());
     }
 }

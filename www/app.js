@@ -5,9 +5,10 @@
 
 import { ModelClient } from './model-client.js';
 import { Explorer } from './explore.js';
+import { formatFragment, parseFragment } from './fragment.js';
 
 const $ = (id) => document.getElementById(id);
-const MODEL_DIR = new URL('./model/', import.meta.url);
+const WWW_DIR = new URL('./', import.meta.url);
 
 /** Shows an error in the page (never only in the console). */
 function showError(message) {
@@ -20,6 +21,13 @@ function clearError() {
   $('error').hidden = true;
 }
 
+/** Shows a notice (something the user should know that is not a failure). */
+function showNotice(message) {
+  const box = $('notice');
+  box.textContent = message;
+  box.hidden = false;
+}
+
 const ms = (t) => (t == null ? '–' : `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`);
 
 /** The status line, the backend menu and the round-trip timings. */
@@ -27,6 +35,10 @@ class Status {
   constructor() {
     this.backend = null;
     this.timings = {};
+    /** The last 200 round-trip times per kind of request, for benchmarks. */
+    this.samples = {};
+    /** The backend the user (or a link) chose, kept in links; null: the page's own choice. */
+    this.chosen = null;
   }
 
   setBackend(info) {
@@ -37,6 +49,9 @@ class Status {
 
   timing(kind, t) {
     this.timings[kind] = t;
+    const kept = (this.samples[kind] ??= []);
+    kept.push(t);
+    if (kept.length > 200) kept.shift();
     const { encode, pick } = this.timings;
     $('timings').textContent = `round trip through the worker: encode ${ms(encode)} · decode ${ms(pick)}`;
   }
@@ -89,10 +104,11 @@ function renderLegend(colours) {
 }
 
 /** The worker client, with what the page does when the worker changes backend or dies. */
-function startClient(status, getExplorer) {
+function startClient(status, getExplorer, link) {
   const client = new ModelClient({
-    modelDir: MODEL_DIR,
-    backend: new URLSearchParams(location.search).get('backend'),
+    wwwDir: WWW_DIR,
+    model: link.model ?? null,
+    backend: link.backend ?? new URLSearchParams(location.search).get('backend'),
     onBackend: (info) => {
       if (info.error) showError(`The model worker reported: ${info.error.message}`);
       else status.setBackend(info);
@@ -117,42 +133,161 @@ function startClient(status, getExplorer) {
 
 /**
  * The page's test surface, read by tests/e2e (nothing else uses it):
- * - `card`: the loaded model card;
+ * - `card`: the card of the model shown;
  * - `state()`: a plain snapshot of what the page shows (see `Explorer.snapshot`);
  * - `decode(z)`: decodes `[x, y]` through the worker, as the page does;
- * - `crashWorker()`: makes the model worker die, as a wasm trap would.
+ * - `crashWorker()`: makes the model worker die, as a wasm trap would;
+ * - `timings()`: the last round-trip times through the worker (ms) per kind of request.
  */
-function exposeTestSurface(client, explorer, card) {
+function exposeTestSurface(client, explorer, status) {
   window.latentCanvas = Object.freeze({
-    card,
+    get card() { return explorer.card; },
     state: () => explorer.snapshot(),
     decode: async (z) => Array.from((await client.call('decode', { points: z })).images),
     crashWorker: () => client.crash(),
+    timings: () => structuredClone(status.samples),
   });
+}
+
+/** The model menu, from models.json; a switch keeps the drawing, the pick and A. */
+function wireModelMenu(client, explorer, first) {
+  const select = $('model');
+  let current = first.model;
+  const show = (loaded) => {
+    const entry = loaded.index.models.find((m) => m.id === loaded.model);
+    $('model-about').textContent = entry.about;
+    renderCard(loaded.card);
+    select.value = loaded.model;
+  };
+  select.replaceChildren(...first.index.models.map((m) => new Option(m.name, m.id)));
+  show(first);
+  select.disabled = first.index.models.length < 2;
+  const switchTo = async (wanted) => {
+    select.value = wanted;
+    const name = select.selectedOptions[0]?.textContent ?? wanted;
+    select.disabled = true;
+    document.body.dataset.model = 'loading';
+    $('status').textContent = `Loading the model “${name}”…`;
+    let loaded;
+    try {
+      loaded = await client.switchModel(wanted);
+    } catch (e) {
+      // Never a half-loaded model: back to the one that worked.
+      showError(`The model “${name}” could not be loaded (${e.message}); the page went back to the previous model.`);
+      loaded = await client.switchModel(current);
+    }
+    current = loaded.model;
+    show(loaded);
+    await explorer.setModel(loaded);
+    select.disabled = false;
+    document.body.dataset.model = current;
+  };
+  select.addEventListener('change', () => switchTo(select.value));
+  document.body.dataset.model = current;
+  return { switchTo };
+}
+
+/** Saves a canvas as a PNG file named `name`. */
+function savePng(canvas, name) {
+  canvas.toBlob((blob) => {
+    if (!blob) {
+      showError(`Saving ${name} failed: the browser could not encode the image.`);
+      return;
+    }
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }, 'image/png');
+}
+
+/** Keeps the URL's fragment in step with the view, and applies a fragment the user opens. */
+function wireLinks(explorer, status, menu) {
+  let pending = false;
+  let written = location.hash;
+  const write = () => {
+    pending = false;
+    const hash = formatFragment({ ...explorer.view(), backend: status.chosen });
+    if (hash !== written) {
+      written = hash;
+      history.replaceState(null, '', hash || location.pathname + location.search);
+    }
+  };
+  const changed = () => {
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(write);
+    }
+  };
+  window.addEventListener('hashchange', async () => {
+    if (location.hash === written) return;
+    written = location.hash;
+    const { view, problems } = parseFragment(location.hash);
+    if (problems.length) showNotice(`Parts of the link were not understood and are ignored: ${problems.join(', ')}.`);
+    if (view.model && view.model !== explorer.modelId) await menu.switchTo(view.model);
+    await applyView(explorer, view);
+  });
+  $('copy-link').addEventListener('click', async () => {
+    write();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      showNotice('A link to this view is on the clipboard.');
+    } catch {
+      showNotice(`The link to this view: ${location.href}`);
+    }
+  });
+  return changed;
+}
+
+/** Restores a view from a link (the model is chosen when the worker starts). */
+async function applyView(explorer, view) {
+  if (view.grid !== undefined && view.grid !== $('manifold').checked) {
+    $('manifold').checked = view.grid;
+    await explorer.showGrid(view.grid);
+  }
+  if (view.pin) explorer.setPin(view.pin, 'from the link');
+  if (view.z) await explorer.pickAt(view.z);
 }
 
 async function main() {
   const status = new Status();
+  const { view: link, problems } = parseFragment(location.hash);
+  if (problems.length) showNotice(`Parts of the link were not understood and are ignored: ${problems.join(', ')}.`);
   let explorer = null;
-  const client = startClient(status, () => explorer);
+  const client = startClient(status, () => explorer, link);
   const loaded = await client.start();
-  renderCard(loaded.card);
+  if (link.model && link.model !== loaded.model) {
+    showNotice(`The link's model “${link.model}” is not one of this page's; showing “${loaded.model}”.`);
+  }
+  if (link.backend) status.chosen = link.backend;
   renderLegend(loaded.colours);
+  let changed = () => {};
   const report = {
     error: (e, what) => showError(`${what[0].toUpperCase()}${what.slice(1)} failed: ${e.message}`),
     timing: (kind, t) => status.timing(kind, t),
+    changed: () => changed(),
   };
   explorer = new Explorer(client, loaded, report);
+  const menu = wireModelMenu(client, explorer, loaded);
+  changed = wireLinks(explorer, status, menu);
+  $('save-plane').addEventListener('click', () => savePng($('plane'), `latent-plane-${loaded.model}.png`));
+  $('save-strip').addEventListener('click', () => savePng($('interp-strip'), 'interpolation.png'));
   $('backend').addEventListener('change', async (e) => {
     try {
       await client.call('setBackend', { name: e.target.value });
+      status.chosen = e.target.value;
+      client.options.backend = e.target.value; // a model switch keeps it
+      changed();
       clearError();
     } catch (err) {
       showError(err.message);
       status.render();
     }
   });
-  exposeTestSurface(client, explorer, loaded.card);
+  exposeTestSurface(client, explorer, status);
+  await applyView(explorer, link);
+  changed();
   document.body.dataset.ready = 'true';
 }
 

@@ -27,11 +27,13 @@ export class Explorer {
   /**
    * @param {import('./model-client.js').ModelClient} client
    * @param {{card: object, latents: object, colours: string[], manifoldGrid: number}} loaded
-   * @param {{error: (e: Error, what: string) => void, timing: (kind: string, ms: number) => void}} report
+   * @param {{error: (e: Error, what: string) => void, timing: (kind: string, ms: number) => void,
+   *   changed: () => void}} report `changed` runs when the view a link holds changes
    */
   constructor(client, loaded, report) {
     this.client = client;
     this.report = report;
+    this.modelId = loaded.model;
     this.card = loaded.card;
     this.latents = loaded.latents;
     this.manifoldGrid = loaded.manifoldGrid;
@@ -41,18 +43,20 @@ export class Explorer {
     this.decoded = null;
     this.nearDigit = null;
     this.pin = null;
+    this.pinInput = null;
     this.walk = null;
     this.region = null;
     this.prior = null;
     this.seed = 1;
     this.playing = null;
     this.pad = new DrawingPad($('draw'), () => this.encode());
-    this.plane = new LatentPlane($('plane'), this.card.plane, this.latents, loaded.colours, {
+    this.plane = new LatentPlane($('plane'), this.card.plane, {
       onPick: (z) => this.pickAt(z),
       onPin: () => this.pinCurrent(),
       onClear: () => this.clearPickAndPin(),
     });
     this.inset = new RegionInset($('inset'), this.latents, loaded.colours);
+    this.loadScatter();
     for (const id of ['input28', 'reconstruction', 'decoded']) clearImage($(id));
     this.wireControls();
   }
@@ -84,9 +88,16 @@ export class Explorer {
       if (value) this.report.timing(channel, performance.now() - t0);
       return value;
     } catch (e) {
-      if (e.kind !== 'worker-died') this.report.error(e, what);
+      if (e.kind !== 'worker-died' && e.kind !== 'superseded') this.report.error(e, what);
       return null;
     }
+  }
+
+  /** Asks the worker to draw the test codes' scatter for the plane. */
+  async loadScatter() {
+    const card = this.card;
+    const r = await this.ask('scatter', 'scatter', { size: this.plane.size, dpr: this.plane.dpr }, 'drawing the test codes');
+    if (r && this.card === card) this.plane.setScatter(r.bitmap);
   }
 
   // --- drawing --------------------------------------------------------------------------
@@ -167,6 +178,7 @@ export class Explorer {
   async pickAt(z) {
     this.pick = z;
     this.plane.set({ pick: z });
+    this.report.changed();
     if (this.pin) this.walkTo(z, 'pick');
     const [decoded, near] = await Promise.all([
       this.ask('pick', 'decode', { points: [z[0], z[1]] }, 'decoding'),
@@ -184,6 +196,7 @@ export class Explorer {
     this.pick = null;
     this.decoded = null;
     this.plane.set({ pick: null });
+    this.report.changed();
     clearImage($('decoded'));
     $('z').textContent = 'click the plane';
     this.setPin(null);
@@ -192,7 +205,7 @@ export class Explorer {
   // --- pinning and walking ------------------------------------------------------------------
 
   pinDrawing() {
-    if (this.encoded) this.setPin(Array.from(this.encoded.mean), 'your drawing');
+    if (this.encoded) this.setPin(Array.from(this.encoded.mean), 'your drawing', Array.from(this.encoded.input));
   }
 
   /** Enter on the plane: pins the picked point, else the drawing. */
@@ -201,8 +214,11 @@ export class Explorer {
     else this.pinDrawing();
   }
 
-  setPin(z, what = '') {
+  /** Pins `z` as A; `input` is the drawing it encodes, if any (re-encoded after a model switch). */
+  setPin(z, what = '', input = null) {
     this.pin = z;
+    this.pinInput = z ? input : null;
+    this.report.changed();
     this.setWalk(null);
     this.plane.set({ pin: z });
     $('unpin').disabled = !z;
@@ -215,6 +231,7 @@ export class Explorer {
     this.walk = walk;
     this.plane.set({ path: walk?.points ?? null });
     $('play').disabled = !walk;
+    $('save-strip').disabled = !walk;
     if (!walk) clearImage($('interp-strip'));
   }
 
@@ -248,16 +265,18 @@ export class Explorer {
 
   // --- the prior ----------------------------------------------------------------------------
 
-  async samplePrior() {
+  /** Samples the prior (a new seed, or `seed` to decode the same points again). */
+  async samplePrior(seed = null) {
     const raw = $('prior-n').value.trim();
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || n < 1 || n > PRIOR_MAX) {
       $('prior-text').textContent = `N must be a whole number from 1 to ${PRIOR_MAX} (got “${raw}”).`;
       return;
     }
-    const r = await this.ask('prior', 'sample', { mean: [0, 0], std: [1, 1], n, seed: this.seed++ }, 'sampling the prior');
+    const s = seed ?? this.seed++;
+    const r = await this.ask('prior', 'sample', { mean: [0, 0], std: [1, 1], n, seed: s }, 'sampling the prior');
     if (!r) return;
-    this.prior = { ...r, n };
+    this.prior = { ...r, n, seed: s };
     this.plane.set({ priorSamples: r.points });
     drawStrip($('prior-grid'), r.images, n, Math.min(n, 10));
     $('clear-prior').hidden = false;
@@ -279,6 +298,7 @@ export class Explorer {
   // --- the decoded grid ---------------------------------------------------------------------
 
   async showGrid(show) {
+    this.report.changed();
     if (show && !this.plane.manifold) {
       const g = await this.ask('grid', 'grid', { grid: this.manifoldGrid }, 'decoding the grid');
       if (!g) {
@@ -290,11 +310,43 @@ export class Explorer {
     this.plane.setShowManifold($('manifold').checked);
   }
 
+  /** Another model (switched by the user): the drawing, the pick, A (re-encoded if it was a
+   *  drawing), the walk, the prior samples and the grid, all again under the new model. */
+  async setModel(loaded) {
+    this.modelId = loaded.model;
+    this.card = loaded.card;
+    this.latents = loaded.latents;
+    this.plane.setModel(this.card.plane);
+    this.loadScatter();
+    this.inset.latents = this.latents;
+    this.region = null;
+    this.plane.set({ regionSamples: null });
+    clearImage($('region-strip'));
+    const walkTo = this.walk;
+    if (this.pinInput) {
+      const input = this.pinInput;
+      const e = await this.ask('pin', 'encodeImage', { image: input }, 're-encoding A');
+      if (e && this.pinInput === input) this.setPin(Array.from(e.mean), 'your drawing, encoded by this model', input);
+    } else if (this.pin) {
+      this.setPin(this.pin, 'a point');
+    }
+    if (this.pad.inked) this.encode();
+    if (this.pick) this.pickAt(this.pick);
+    else if (walkTo?.to === 'pick') this.walkTo(walkTo.b, 'pick');
+    if (this.prior) this.samplePrior(this.prior.seed);
+    if ($('manifold').checked) this.showGrid(true);
+  }
+
   /** After a worker restart: asks again for everything the page shows. */
   refresh() {
     if (this.pad.inked) this.encode();
     if (this.pick) this.pickAt(this.pick);
     if (this.walk) this.walkTo(this.walk.b, this.walk.to);
+  }
+
+  /** What a link holds of the view (see fragment.js). */
+  view() {
+    return { model: this.modelId, z: this.pick, pin: this.pin, grid: $('manifold').checked };
   }
 
   /** A plain snapshot of what the page shows, for the tests. */
@@ -309,10 +361,12 @@ export class Explorer {
       pick: this.pick,
       decoded: arr(this.decoded),
       pin: this.pin,
+      model: this.modelId,
       walk: this.walk && { points: arr(this.walk.points), images: arr(this.walk.images), a: this.walk.a, b: this.walk.b },
       region: this.region && { points: arr(this.region.points), images: arr(this.region.images) },
       prior: this.prior && { points: arr(this.prior.points), rings: this.prior.rings, n: this.prior.n },
       manifold: this.plane.manifold !== null,
+      scatter: this.plane.scatter !== null,
       busy: this.client.busy(),
     };
   }

@@ -8,6 +8,15 @@ export class Latest {
     this.send = send;
     this.inFlight = false;
     this.waiting = null;
+    this.closed = false;
+  }
+
+  /** Drops the waiting request (it resolves to null) and every later one: for a sender that
+   *  has gone (the model was switched). */
+  close() {
+    this.closed = true;
+    this.waiting?.resolve(null);
+    this.waiting = null;
   }
 
   /**
@@ -17,6 +26,7 @@ export class Latest {
    * @param {() => any} make
    */
   submit(make) {
+    if (this.closed) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
       if (this.waiting) this.waiting.resolve(null);
       this.waiting = { make, resolve, reject };
@@ -30,7 +40,7 @@ export class Latest {
   }
 
   pump() {
-    if (this.inFlight || !this.waiting) return;
+    if (this.closed || this.inFlight || !this.waiting) return;
     const { make, resolve, reject } = this.waiting;
     this.waiting = null;
     this.inFlight = true;

@@ -10,7 +10,8 @@ const RESTARTS = 1;
 export class ModelClient {
   /**
    * @param {object} o
-   * @param {URL} o.modelDir the model folder
+   * @param {URL} o.wwwDir the folder of models.json and the model folders
+   * @param {string|null} o.model the model's id in models.json (null: its default)
    * @param {string|null} o.backend a backend forced by the URL, or null
    * @param {(info: object) => void} o.onBackend the backend in use changed (or its reason)
    * @param {(error: ModelError) => void} o.onRestart the worker died and a new one is loading
@@ -27,7 +28,8 @@ export class ModelClient {
     this.dead = false;
   }
 
-  /** Starts the worker and loads the model; resolves to `{card, latents, colours, manifoldGrid}`. */
+  /** Starts the worker and loads the model; resolves to
+   *  `{index, model, card, latents, colours, manifoldGrid}`. */
   start() {
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     return new Promise((resolve, reject) => {
@@ -39,7 +41,9 @@ export class ModelClient {
       };
       this.worker.onmessageerror = () =>
         this.died(new ModelError('worker-died', 'a message from the model worker could not be read'));
-      this.worker.postMessage({ type: 'load', modelDir: String(this.options.modelDir), backend: this.options.backend });
+      this.worker.postMessage({
+        type: 'load', wwwDir: String(this.options.wwwDir), model: this.options.model, backend: this.options.backend,
+      });
     });
   }
 
@@ -98,6 +102,25 @@ export class ModelClient {
         this.options.onDead(e);
       },
     );
+  }
+
+  /**
+   * Switches to the model `id` of models.json: a fresh worker loads it (and brings up its own
+   * WebGPU), the old one stops; requests still open resolve to null. Not a death: the restart
+   * allowance is untouched. Resolves like `start()`.
+   */
+  async switchModel(id) {
+    const old = this.worker;
+    old.onerror = null;
+    old.onmessage = null;
+    old.terminate();
+    const superseded = new ModelError('superseded', 'the model was switched');
+    for (const call of this.calls.values()) call.reject(superseded);
+    this.calls.clear();
+    for (const latest of this.channels.values()) latest.close();
+    this.channels.clear();
+    this.options.model = id;
+    return this.start();
   }
 
   /** Sends one call now; resolves to its value. */

@@ -26,16 +26,13 @@ export class LatentPlane {
   /**
    * @param {HTMLCanvasElement} canvas
    * @param {{x_min:number,x_max:number,y_min:number,y_max:number}} extent from the model card
-   * @param {{points: Float32Array, labels: Uint8Array}} latents test-set means and labels
-   * @param {string[]} colours CSS colour of each digit
    * @param {{onPick: (z: number[]) => void, onPin: () => void, onClear: () => void}} handlers
    */
-  constructor(canvas, extent, latents, colours, handlers) {
+  constructor(canvas, extent, handlers) {
     this.canvas = canvas;
     this.size = Number(canvas.getAttribute('width'));
     this.ctx = sharpContext(canvas, this.size);
     this.extent = extent;
-    this.colours = colours;
     this.handlers = handlers;
     this.posterior = null;
     this.pick = null;
@@ -45,7 +42,7 @@ export class LatentPlane {
     this.priorSamples = null;
     this.manifold = null;
     this.showManifold = false;
-    this.scatter = this.renderScatter(latents);
+    this.scatter = null;
     this.dragging = null;
     this.listen();
     this.redraw();
@@ -99,19 +96,27 @@ export class LatentPlane {
     return toLatent(this.extent, (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
   }
 
-  /** The scatter, drawn once into an offscreen canvas at the screen's density. */
-  renderScatter({ points, labels }) {
-    const off = document.createElement('canvas');
-    const ctx = sharpContext(off, this.size);
-    ctx.globalAlpha = 0.5;
-    for (let i = 0; i < labels.length; i++) {
-      const [cx, cy] = this.toCanvas([points[2 * i], points[2 * i + 1]]);
-      ctx.fillStyle = this.colours[labels[i] % 10];
-      ctx.beginPath();
-      ctx.arc(cx, cy, 1.6, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-    return off;
+  /** The pixel density the scatter image should be drawn at (see `setScatter`). */
+  get dpr() {
+    return this.canvas.width / this.size;
+  }
+
+  /** The test codes' scatter, as an image of the plane drawn by the model worker (null while
+   *  it is on its way). */
+  setScatter(bitmap) {
+    this.scatter?.close?.();
+    this.scatter = bitmap;
+    this.redraw();
+  }
+
+  /** Another model: its plane extent; the scatter (until `setScatter`) and the decoded grid
+   *  are dropped. */
+  setModel(extent) {
+    this.extent = extent;
+    this.scatter?.close?.();
+    this.scatter = null;
+    this.manifold = null;
+    this.redraw();
   }
 
   /** Sets the decoded grid (`grid × grid` images, row-major from the top-left). */
@@ -152,11 +157,11 @@ export class LatentPlane {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(this.manifold, 0, 0, size, size);
       ctx.globalAlpha = 0.35;
-      ctx.drawImage(this.scatter, 0, 0, size, size);
+      if (this.scatter) ctx.drawImage(this.scatter, 0, 0, size, size);
       ctx.globalAlpha = 1;
     } else {
       this.drawAxes();
-      ctx.drawImage(this.scatter, 0, 0, size, size);
+      if (this.scatter) ctx.drawImage(this.scatter, 0, 0, size, size);
     }
     if (this.priorSamples) this.drawPrior();
     if (this.path) this.drawPath();

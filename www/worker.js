@@ -2,9 +2,10 @@
 // backend by measuring, and answers the page's requests (encode, decode, grid, samples,
 // interpolation, nearest digits). The page's main thread only handles input and draws.
 //
-// Messages in:  {type: 'load', modelDir, backend}  (backend: 'cpu' | 'webgpu' | null)
+// Messages in:  {type: 'load', wwwDir, model, backend}  (model: an id of models.json or null
+//               for its default; backend: 'cpu' | 'webgpu' | null)
 //               {type: 'call', id, op, args}
-// Messages out: {type: 'loaded', card, latents, colours, manifoldGrid}
+// Messages out: {type: 'loaded', index, model, card, latents, colours, manifoldGrid}
 //               {type: 'backend', backend, reason, webgpu, adapter}
 //               {type: 'result', id, value} | {type: 'error', id, error: {kind, message}}
 //               {type: 'load-failed', error}
@@ -12,23 +13,30 @@
 // it uncaught, the page sees the worker die and starts a new one.
 
 import init, {
-  Model, cardFileName, countByRadius, digitColours, gridPoints, interpolate, manifoldGrid,
-  nearestLabels, readLatents, sampleGaussian,
+  Model, cardFileName, countByRadius, digitColours, gridPoints, indexFileName, interpolate,
+  manifoldGrid, nearestLabels, readLatents, readModelIndex, sampleGaussian,
 } from './pkg/vae_web.js';
 import { medianMs } from './measure.js';
 import { ModelError, errorValue } from './protocol.js';
+import { renderScatter } from './scatter.js';
 
 const CALIBRATION_GRID = 10;
 /** Test digits counted around a drawing's μ ("nearest 20: 9 ×12, 4 ×8"). */
 const NEAREST = 20;
 
 let model = null;
+let index = null;
+let modelId = null;
 let card = null;
 let latents = null;
 let backendReason = '';
+/** Settles when the model is loaded: calls that arrive earlier (after a restart) wait for it. */
+let markLoaded;
+const loaded = new Promise((resolve, reject) => { markLoaded = { resolve, reject }; });
+loaded.catch(() => {});
 
-async function fetchBytes(modelDir, name) {
-  const url = new URL(name, modelDir);
+async function fetchBytes(dir, name) {
+  const url = new URL(name, dir);
   let response;
   try {
     response = await fetch(url);
@@ -41,13 +49,23 @@ async function fetchBytes(modelDir, name) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function load(modelDir) {
+/** Reads models.json and picks the model `wanted` (its default when null or unknown). */
+async function chooseModel(wwwDir, wanted) {
+  const text = new TextDecoder().decode(await fetchBytes(wwwDir, indexFileName()));
+  index = JSON.parse(readModelIndex(text));
+  const entry = index.models.find((m) => m.id === wanted) ?? index.models.find((m) => m.id === index.default);
+  modelId = entry.id;
+  return new URL(entry.dir, wwwDir);
+}
+
+async function load(wwwDir, wanted) {
   try {
     await init();
   } catch (e) {
     throw new ModelError('bad-model', `The WebAssembly module failed to load (${e.message ?? e}). ` +
       'Was it built? The README\'s first command builds it.');
   }
+  const modelDir = await chooseModel(wwwDir, wanted);
   const cardText = new TextDecoder().decode(await fetchBytes(modelDir, cardFileName()));
   let parsed;
   try {
@@ -103,7 +121,7 @@ async function settleBackend(forced) {
   if (!('gpu' in navigator)) {
     backendReason = 'this browser has no WebGPU';
   } else if (forced === 'cpu') {
-    backendReason = 'CPU requested in the URL (?backend=cpu)';
+    backendReason = 'the CPU was requested (by the link or ?backend=cpu)';
   } else {
     backendReason = 'starting WebGPU…';
     postMessage(backendInfo());
@@ -111,7 +129,7 @@ async function settleBackend(forced) {
       backendReason = `WebGPU unavailable: ${model.webgpuReason}`;
     } else if (forced === 'webgpu') {
       model.setBackend('webgpu');
-      backendReason = 'WebGPU requested in the URL (?backend=webgpu)';
+      backendReason = 'WebGPU was requested (by the link or ?backend=webgpu)';
     } else {
       try {
         backendReason = await calibrate();
@@ -149,6 +167,10 @@ const ops = {
     const value = { ...e, nearest: Array.from(nearest), nearestK: NEAREST };
     return [value, [e.input.buffer, e.reconstruction.buffer]];
   },
+  async encodeImage({ image }) {
+    const e = await guarded('encoding', () => model.encodeImage(new Float32Array(image)));
+    return [{ ...e }, [e.input.buffer, e.reconstruction.buffer]];
+  },
   async decode({ points }) {
     const images = await decode('decoding', new Float32Array(points));
     return [{ images }, [images.buffer]];
@@ -169,6 +191,15 @@ const ops = {
     const images = await decode('decoding the interpolation', points);
     return [{ points, images }, [images.buffer]];
   },
+  async scatter({ size, dpr }) {
+    const side = Number(size);
+    const density = Number(dpr);
+    if (!(side >= 16 && side <= 4096 && density >= 0.5 && density <= 4)) {
+      throw new ModelError('bad-input', `a scatter of ${size} px at ${dpr}× is out of range`);
+    }
+    const bitmap = renderScatter(latents, card.plane, digitColours(), side, density);
+    return [{ bitmap }, [bitmap]];
+  },
   async nearest({ z, k }) {
     return [{ counts: Array.from(nearestLabels(latents.points, latents.labels, z[0], z[1], k)) }, []];
   },
@@ -187,7 +218,7 @@ const ops = {
 
 async function call({ id, op, args }) {
   try {
-    if (!model) throw new ModelError('internal', 'the model is not loaded yet');
+    await loaded;
     const handler = ops[op];
     if (!handler) throw new ModelError('bad-input', `unknown operation ${op}`);
     const [value, transfer] = await handler(args ?? {});
@@ -204,16 +235,20 @@ self.onmessage = async ({ data }) => {
     call(data);
   } else if (data.type === 'load') {
     try {
-      await load(new URL(data.modelDir));
+      await load(new URL(data.wwwDir), data.model);
       postMessage({
         type: 'loaded',
+        index,
+        model: modelId,
         card,
         latents: { points: latents.points, labels: latents.labels },
         colours: Array.from(digitColours()),
         manifoldGrid: manifoldGrid(),
       });
       postMessage(backendInfo());
+      markLoaded.resolve();
     } catch (e) {
+      markLoaded.reject(e);
       postMessage({ type: 'load-failed', error: errorValue(e) });
       return;
     }

@@ -32,10 +32,10 @@ after(async () => {
 });
 
 /** Opens the page; on failure of `body`, saves a screenshot named after the test. */
-export async function withPage(t, { webgpu = true, overrides = {}, init = null, query = '', viewport = null }, body) {
+export async function withPage(t, { webgpu = true, overrides = {}, init = null, query = '', viewport = null, bypassCSP = false }, body) {
   const site = await serve(ROOT, '/sub/path/', overrides);
   const browser = await launch({ webgpu });
-  const page = await browser.newPage({ viewport: viewport ?? { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: viewport ?? { width: 1280, height: 900 }, bypassCSP });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   if (init) await page.addInitScript(init);
@@ -84,6 +84,7 @@ export async function waitState(page, predicate, timeout = 60_000) {
 
 /** Draws a stroke through `points` (fractions of the pad) with pointer events. */
 export async function stroke(page, points) {
+  await page.locator('#draw').scrollIntoViewIfNeeded();
   const box = await page.locator('#draw').boundingBox();
   const at = ([fx, fy]) => [box.x + fx * box.width, box.y + fy * box.height];
   await page.mouse.move(...at(points[0]));
@@ -99,6 +100,7 @@ export const ONE = [[0.5, 0.15], [0.5, 0.85]];
 
 /** Pointer position on the page of latent point `z`. */
 export async function planeAt(page, z) {
+  await page.locator('#plane').scrollIntoViewIfNeeded();
   const box = await page.locator('#plane').boundingBox();
   const e = await page.evaluate(() => window.latentCanvas.card.plane);
   return [

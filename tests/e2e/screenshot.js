@@ -1,4 +1,5 @@
-// Takes the README's screenshot: the page after drawing a digit and picking a point.
+// Takes the README's screenshot: the page after drawing a digit, pinning it, sampling its
+// region and the prior, and walking to a clicked point.
 //   node tests/e2e/screenshot.js [OUT.png]    (after scripts/build-web.sh)
 
 import path from 'node:path';
@@ -28,10 +29,20 @@ try {
   await page.mouse.down();
   for (const p of two.slice(1)) await page.mouse.move(...at(...p), { steps: 5 });
   await page.mouse.up();
-  await page.waitForFunction(() => window.latentCanvas?.state().encoded !== null);
+  const idle = () => page.waitForFunction(() => {
+    const s = window.latentCanvas?.state();
+    return s && s.encoded !== null && s.busy.length === 0 && s.scatter;
+  });
+  await idle();
+  await page.click('#pin');
+  await page.click('#sample-region');
+  await page.fill('#prior-n', '20');
+  await page.click('#sample-prior');
   const plane = await page.locator('#plane').boundingBox();
-  await page.mouse.click(plane.x + plane.width * 0.62, plane.y + plane.height * 0.4);
-  await page.waitForFunction(() => window.latentCanvas.state().decoded !== null);
+  await page.mouse.click(plane.x + plane.width * 0.3, plane.y + plane.height * 0.62);
+  await page.waitForFunction(() => window.latentCanvas.state().walk !== null);
+  await idle();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300);
   await page.screenshot({ path: out, fullPage: true });
   console.log(`wrote ${out}`);

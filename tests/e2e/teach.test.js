@@ -133,6 +133,73 @@ test('a killed model worker is restarted once with a message; a second death is 
   });
 });
 
+/** The plane's pixels, for telling two scatters apart. */
+async function planeSignature(page) {
+  return page.evaluate(() => {
+    const c = document.getElementById('plane');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let i = 0; i < d.length; i += 4 * 97) out.push(d[i], d[i + 1], d[i + 2]);
+    return out;
+  });
+}
+
+test('switching models re-encodes the drawing and A under the new model, fetching only its files', async (t) => {
+  await withPage(t, {}, async (page, site) => {
+    await ready(page);
+    const fetched = (dir) => site.requests.filter((u) => u.includes(`/www/${dir}/`));
+    assert.ok(fetched('model').length >= 3, 'the default model is fetched');
+    assert.deepEqual([...fetched('model-mse'), ...fetched('model-kl-off')], [], 'no other model is fetched at start');
+    assert.equal(await page.$$eval('#model option', (o) => o.length), 3);
+    await stroke(page, SEVEN);
+    await waitState(page, 's.encoded !== null && s.busy.length === 0');
+    await page.click('#pin');
+    await page.mouse.click(...(await planeAt(page, [0.5, 0.5])));
+    await waitState(page, 's.decoded !== null && s.walk !== null && s.busy.length === 0');
+    const before = await state(page);
+    const card = await page.textContent('#card');
+    const scatter = await planeSignature(page);
+
+    await page.selectOption('#model', 'kl-off');
+    await page.waitForFunction(() => document.body.dataset.model === 'kl-off', null, { timeout: 60_000 });
+    await waitState(page, `s.model === 'kl-off' && s.busy.length === 0 && s.encoded.mean[0] !== ${before.encoded.mean[0]}`);
+    const after = await state(page);
+    assert.ok(fetched('model-kl-off').some((u) => u.endsWith('card.json')), 'the new model\'s files are fetched');
+    assert.deepEqual(fetched('model-mse'), [], 'only the selected model is fetched');
+    assert.notEqual(await page.textContent('#card'), card, 'the model line changes');
+    assert.ok(maxDiff(await planeSignature(page), scatter) > 0, 'the scatter changes');
+    assert.deepEqual(after.encoded.input, before.encoded.input, 'the same drawing');
+    assert.notDeepEqual(after.encoded.mean, before.encoded.mean, 'encoded again by the new model');
+    assert.deepEqual(after.pin, after.walk.a, 'the walk starts at A');
+    assert.notDeepEqual(after.pin, before.pin, 'A (a drawing) is encoded again too');
+    assert.deepEqual(after.pick, before.pick, 'the picked point stays');
+    assert.ok(maxDiff(after.decoded, before.decoded) > 0.05, 'and is decoded by the new model');
+    assert.match(await page.textContent('#model-about'), /autoencoder/);
+
+    await page.selectOption('#model', 'bce');
+    await waitState(page, `s.model === 'bce' && s.busy.length === 0 && s.encoded.mean[0] === ${before.encoded.mean[0]}`);
+    const back = await state(page);
+    assert.deepEqual(back.encoded.mean, before.encoded.mean, 'the same model gives the same code again');
+    assert.deepEqual(back.pin, before.pin);
+  });
+});
+
+test('a model that fails to load is refused with a message and the page keeps the previous one', async (t) => {
+  const overrides = { 'www/model-mse/weights.bpk': Buffer.from('a half-deployed file') };
+  await withPage(t, { overrides }, async (page) => {
+    await ready(page);
+    await stroke(page, ONE);
+    await waitState(page, 's.encoded !== null && s.busy.length === 0');
+    const before = await state(page);
+    await page.selectOption('#model', 'mse');
+    await page.waitForFunction(() => document.body.dataset.model === 'bce', null, { timeout: 60_000 });
+    assert.match(await page.textContent('#error'), /could not be loaded .*weights\.bpk.*went back to the previous model/);
+    assert.equal(await page.inputValue('#model'), 'bce');
+    await waitState(page, 's.busy.length === 0 && s.encoded !== null');
+    assert.deepEqual((await state(page)).encoded.mean, before.encoded.mean, 'nothing is lost');
+  });
+});
+
 /** Installed before the page loads: records every main-thread task over 50 ms. */
 function observeLongTasks() {
   window.__longTasks = [];
@@ -141,7 +208,7 @@ function observeLongTasks() {
   }).observe({ type: 'longtask', buffered: true });
 }
 
-test('no main-thread task over 50 ms while drawing, dragging, toggling, sampling, interpolating', async (t) => {
+test('no main-thread task over 50 ms while drawing, dragging, toggling, sampling, interpolating, switching models', async (t) => {
   await withPage(t, { init: observeLongTasks }, async (page) => {
     await ready(page);
     await backendSettled(page);
@@ -194,9 +261,68 @@ test('no main-thread task over 50 ms while drawing, dragging, toggling, sampling
       await page.click('#play');
       await page.waitForFunction(() => /^frame 10 of 10/.test(document.getElementById('z').textContent));
     });
+    await scenario('switching models', async () => {
+      const next = (await page.inputValue('#model')) === 'bce' ? 'mse' : 'bce';
+      await page.selectOption('#model', next);
+      await page.waitForFunction((m) => document.body.dataset.model === m, next, { timeout: 60_000 });
+      await waitState(page, 's.busy.length === 0');
+    });
     console.log(`longest main-thread task per scenario (0 = none over 50 ms): ${JSON.stringify(longest)}`);
     for (const [name, ms] of Object.entries(longest)) {
       assert.ok(ms <= 50, `${name}: a ${ms.toFixed(0)} ms main-thread task`);
     }
+  });
+});
+
+test('a link restores the view: model, picked z, pin, grid and backend; the URL follows the view', async (t) => {
+  const query = '#model=kl-off&z=0.50,-0.30&pin=1.00,0.40&grid=1&backend=cpu';
+  await withPage(t, { query }, async (page) => {
+    await ready(page);
+    await waitState(page, 's.decoded !== null && s.manifold && s.busy.length === 0');
+    const s = await state(page);
+    assert.equal(s.model, 'kl-off');
+    assert.deepEqual(s.pick, [0.5, -0.3]);
+    assert.deepEqual(s.pin, [1, 0.4]);
+    assert.equal(await page.isChecked('#manifold'), true);
+    assert.equal(await page.inputValue('#model'), 'kl-off');
+    await backendSettled(page);
+    assert.match(await page.textContent('#status'), /Backend: CPU .*the CPU was requested/);
+    assert.equal(await page.isVisible('#notice'), false);
+    await page.mouse.click(...(await planeAt(page, [-1, 1])));
+    await page.waitForFunction(() => /z=-1\.\d\d,1\.\d\d/.test(location.hash));
+    const hash = await page.evaluate(() => location.hash);
+    assert.match(hash, /^#model=kl-off&z=-1\.\d\d,1\.\d\d&pin=1\.00,0\.40&grid=1&backend=cpu$/);
+  });
+});
+
+test('a bad link is named in a notice and the page opens with what it understood', async (t) => {
+  await withPage(t, { query: '#model=nope&z=abc&grid=1' }, async (page) => {
+    await ready(page);
+    await waitState(page, 's.manifold && s.busy.length === 0');
+    const notice = await page.textContent('#notice');
+    assert.match(notice, /z “abc”|model “nope”/);
+    assert.equal((await state(page)).model, 'bce');
+    assert.equal((await state(page)).pick, null);
+  });
+});
+
+test('the plane and the strip save as PNG files', async (t) => {
+  await withPage(t, {}, async (page) => {
+    await ready(page);
+    const [plane] = await Promise.all([page.waitForEvent('download'), page.click('#save-plane')]);
+    assert.equal(plane.suggestedFilename(), 'latent-plane-bce.png');
+    const stream = await plane.createReadStream();
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    const png = Buffer.concat(chunks);
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
+    assert.ok(png.length > 10_000, `a real picture (${png.length} bytes)`);
+    assert.equal(await page.isDisabled('#save-strip'), true, 'no strip yet');
+    await page.mouse.click(...(await planeAt(page, [0.2, 0.2])));
+    await page.keyboard.press('Enter');
+    await page.mouse.click(...(await planeAt(page, [-1.5, -1])));
+    await waitState(page, 's.walk !== null');
+    const [strip] = await Promise.all([page.waitForEvent('download'), page.click('#save-strip')]);
+    assert.equal(strip.suggestedFilename(), 'interpolation.png');
   });
 });

@@ -62,3 +62,17 @@ test('a make() that throws rejects that request only', async () => {
   sent[0].resolve('X');
   assert.equal(await p, 'X');
 });
+
+test('closing drops the waiting request and every later one', async () => {
+  const { sent, send } = manualSender();
+  const latest = new Latest(send);
+  const inFlight = latest.submit(() => 1);
+  const waiting = latest.submit(() => 2);
+  latest.close();
+  assert.equal(await waiting, null);
+  assert.equal(await latest.submit(() => 3), null);
+  sent[0].resolve('one');
+  assert.equal(await inFlight, 'one', 'what was in flight still settles');
+  await tick();
+  assert.deepEqual(sent.map((s) => s.job), [1], 'nothing more is sent');
+});

@@ -41,6 +41,21 @@ pub fn card_file_name() -> String {
     vae::files::CARD.to_string()
 }
 
+/// Name of the index of models next to the model folders (`models.json`).
+#[wasm_bindgen(js_name = indexFileName)]
+pub fn index_file_name() -> String {
+    vae::index::INDEX.to_string()
+}
+
+/// Checks the text of `models.json` and returns it as normalised JSON (`{default, models}`);
+/// a bad index is a `bad-model` error that says what is wrong.
+#[wasm_bindgen(js_name = readModelIndex)]
+pub fn read_model_index(text: &str) -> Result<String, JsValue> {
+    vae::index::ModelIndex::from_json(text)
+        .map(|index| index.to_json())
+        .map_err(|e| WebError::new(ErrorKind::BadModel, e.to_string()).into())
+}
+
 /// The colour of each digit, `["rgb(r, g, b)", …]`, as in the trainer's figures.
 #[wasm_bindgen(js_name = digitColours)]
 pub fn digit_colours() -> Array {

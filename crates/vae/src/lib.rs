@@ -8,6 +8,7 @@
 //! - [`loss`]: the reconstruction terms (Bernoulli cross-entropy, mean squared error) and the
 //!   analytic KL divergence to N(0, I);
 //! - [`card`]: the model card (`card.json`) that describes an exported model;
+//! - [`index`]: the list of models the page offers (`www/models.json`);
 //! - [`weights`]: reading and writing the weights file, f16 or f32;
 //! - [`latents`]: the compact file of test-set latent means the page draws as a scatter;
 //! - [`palette`]: the colour of each digit, for figures and page alike;
@@ -17,6 +18,7 @@
 
 pub mod card;
 pub mod config;
+pub mod index;
 pub mod latents;
 pub mod loss;
 pub mod model;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use burn::prelude::*;
-use serde::Serialize;
+use vae::golden::{Golden, GoldenImage};
 use vae::{Encoding, IMAGE_PIXELS, Vae};
 
 use crate::mnist::Split;
@@ -21,27 +21,6 @@ const POINTS: [[f32; 2]; 5] = [
     [0.75, -2.0],
     [-2.5, -2.5],
 ];
-
-/// One encoded image.
-#[derive(Serialize)]
-struct GoldenImage {
-    label: u8,
-    input: Vec<f32>,
-    mean: Vec<f32>,
-    std: Vec<f32>,
-    reconstruction: Vec<f32>,
-}
-
-/// The fixture.
-#[derive(Serialize)]
-struct Golden {
-    /// How the values were made.
-    source: String,
-    images: Vec<GoldenImage>,
-    points: Vec<[f32; 2]>,
-    /// 784 values per point.
-    decoded: Vec<Vec<f32>>,
-}
 
 /// Computes the golden values of `model` and writes them as JSON to `out`.
 pub fn write(model: &Vae, test: &Split, device: &Device, out: &Path) -> Result<()> {

@@ -9,6 +9,7 @@
 //!   analytic KL divergence to N(0, I);
 //! - [`card`]: the model card (`card.json`) that describes an exported model;
 //! - [`index`]: the list of models the page offers (`www/models.json`);
+//! - [`golden`]: the golden-values fixture the browser tests compare with;
 //! - [`weights`]: reading and writing the weights file, f16 or f32;
 //! - [`latents`]: the compact file of test-set latent means the page draws as a scatter;
 //! - [`palette`]: the colour of each digit, for figures and page alike;
@@ -18,6 +19,7 @@
 
 pub mod card;
 pub mod config;
+pub mod golden;
 pub mod index;
 pub mod latents;
 pub mod loss;

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
-use serde::Deserialize;
+use vae::golden::Golden;
 use vae_web::Session;
 
 /// The shipped model card.
@@ -16,22 +16,6 @@ const GOLDEN: &str = include_str!("../fixtures/golden.json");
 pub const CPU_TOLERANCE: f32 = 1e-4;
 /// Tolerance on WebGPU (other summation order in the shaders).
 pub const WEBGPU_TOLERANCE: f32 = 2e-3;
-
-#[derive(Deserialize)]
-pub struct GoldenImage {
-    pub label: u8,
-    pub input: Vec<f32>,
-    pub mean: Vec<f32>,
-    pub std: Vec<f32>,
-    pub reconstruction: Vec<f32>,
-}
-
-#[derive(Deserialize)]
-pub struct Golden {
-    pub images: Vec<GoldenImage>,
-    pub points: Vec<[f32; 2]>,
-    pub decoded: Vec<Vec<f32>>,
-}
 
 pub fn golden() -> Golden {
     serde_json::from_str(GOLDEN).expect("golden.json parses")

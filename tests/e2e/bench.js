@@ -28,7 +28,12 @@ try {
   const result = await page.evaluate(() => window.benchResult);
   result.page_ready_ms_cpu = readyMs;
   console.log(JSON.stringify(result));
-  const files = ['index.html', 'www/app.js', 'www/draw.js', 'www/plane.js', 'www/images.js', 'www/measure.js', 'www/style.css', 'www/favicon.svg',
+  // What the page fetches for its first view: its HTML, scripts (but the bench's own), style,
+  // icon, the models index, the wasm and the default model.
+  const scripts = (await fs.readdir(path.join(ROOT, 'www')))
+    .filter((f) => f.endsWith('.js') && f !== 'bench.js')
+    .map((f) => `www/${f}`);
+  const files = ['index.html', ...scripts, 'www/style.css', 'www/favicon.svg', 'www/models.json',
     'www/pkg/vae_web.js', 'www/pkg/vae_web_bg.wasm', 'www/model/card.json', 'www/model/weights.bpk',
     'www/model/test-latents.bin'];
   let raw = 0, gz = 0;

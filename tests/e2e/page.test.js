@@ -12,7 +12,7 @@ test('drawing a digit shows its input, reconstruction and latent marker', async 
   await withPage(t, {}, async (page, site, errors) => {
     await ready(page);
     await stroke(page, SEVEN);
-    await waitState(page, 's.encoded !== null');
+    await waitState(page, 's.encoded !== null && s.busy.length === 0');
     const input = await pixels(page, 'input28');
     const recon = await pixels(page, 'reconstruction');
     assert.ok(input.filter((v) => v > 0.5).length > 30, 'the input view shows the drawing');
@@ -73,7 +73,7 @@ test('without WebGPU the CPU backend runs and the page says so', async (t) => {
     assert.match(status, /no WebGPU/);
     assert.equal(await page.isDisabled('#backend option[value="webgpu"]'), true);
     await stroke(page, ONE);
-    await waitState(page, 's.encoded !== null');
+    await waitState(page, 's.encoded !== null && s.busy.length === 0');
   });
 });
 

@@ -232,7 +232,7 @@ test('no main-thread task over 50 ms while drawing, dragging, toggling, sampling
     await scenario('drawing', async () => {
       await stroke(page, SEVEN);
       await stroke(page, [[0.3, 0.5], [0.7, 0.5]]);
-      await waitState(page, 's.encoded !== null');
+      await waitState(page, 's.encoded !== null && s.busy.length === 0');
     });
     await scenario('dragging', async () => {
       const [x, y] = await planeAt(page, [-2, -2]);

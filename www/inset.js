@@ -3,7 +3,7 @@
 // in latent units (the main plane is ~9 units wide; σ is often ~0.01–0.1).
 
 import { insetExtent, niceLength, toCanvas } from './coords.js';
-import { sharpContext } from './plane.js';
+import { drawRegion, sharpContext } from './plane.js';
 
 export class RegionInset {
   /**
@@ -57,19 +57,7 @@ export class RegionInset {
     const { mean, std } = this.posterior;
     const [cx, cy] = at(mean);
     const unit = size / (extent.x_max - extent.x_min);
-    ctx.strokeStyle = '#111';
-    for (const k of [1, 2]) {
-      ctx.setLineDash(k === 1 ? [] : [4, 4]);
-      ctx.lineWidth = k === 1 ? 2 : 1;
-      ctx.beginPath();
-      ctx.ellipse(cx, cy, Math.max(1, k * std[0] * unit), Math.max(1, k * std[1] * unit), 0, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-    ctx.setLineDash([]);
-    ctx.fillStyle = '#111';
-    ctx.beginPath();
-    ctx.arc(cx, cy, 3.5, 0, 2 * Math.PI);
-    ctx.fill();
+    drawRegion(ctx, [cx, cy], [std[0] * unit, std[1] * unit], 1, 3.5);
     if (this.samples) {
       ctx.strokeStyle = '#cf222e';
       ctx.lineWidth = 2;

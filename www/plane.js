@@ -22,6 +22,24 @@ export function sharpContext(canvas, size) {
   return ctx;
 }
 
+/** Draws a posterior's 1σ (solid) and 2σ (dashed) ellipses around `centre`, `radii` being 1σ
+ *  in canvas pixels (never drawn below `minRadius`), and μ as a dot of radius `dot`. */
+export function drawRegion(ctx, [cx, cy], [rx, ry], minRadius, dot) {
+  ctx.strokeStyle = '#111';
+  for (const k of [1, 2]) {
+    ctx.setLineDash(k === 1 ? [] : [4, 4]);
+    ctx.lineWidth = k === 1 ? 2 : 1;
+    ctx.beginPath();
+    ctx.ellipse(cx, cy, Math.max(minRadius, k * rx), Math.max(minRadius, k * ry), 0, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+  ctx.fillStyle = '#111';
+  ctx.beginPath();
+  ctx.arc(cx, cy, dot, 0, 2 * Math.PI);
+  ctx.fill();
+}
+
 export class LatentPlane {
   /**
    * @param {HTMLCanvasElement} canvas
@@ -255,25 +273,11 @@ export class LatentPlane {
   }
 
   drawPosterior() {
-    const { ctx } = this;
-    const [mx, my] = this.posterior.mean;
-    const [sx, sy] = this.posterior.std;
-    const [cx, cy] = this.toCanvas([mx, my]);
+    const [cx, cy] = this.toCanvas(this.posterior.mean);
     const px = this.size / (this.extent.x_max - this.extent.x_min);
     const py = this.size / (this.extent.y_max - this.extent.y_min);
-    ctx.strokeStyle = '#111';
-    for (const k of [1, 2]) {
-      ctx.setLineDash(k === 1 ? [] : [4, 4]);
-      ctx.lineWidth = k === 1 ? 2 : 1;
-      ctx.beginPath();
-      ctx.ellipse(cx, cy, Math.max(2, k * sx * px), Math.max(2, k * sy * py), 0, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-    ctx.setLineDash([]);
-    ctx.fillStyle = '#111';
-    ctx.beginPath();
-    ctx.arc(cx, cy, 4, 0, 2 * Math.PI);
-    ctx.fill();
+    const [sx, sy] = this.posterior.std;
+    drawRegion(this.ctx, [cx, cy], [sx * px, sy * py], 2, 4);
   }
 
   drawPin() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser benchmark: builds the page, then prints median encode / decode / 30×30 grid latency
-# on each backend in headless Chromium, the time until the page is ready, and the transfer
-# sizes; then the same decodes natively (`trainer bench-decode`).
+# on each backend in headless Chromium and the time until the page is ready; then the same
+# decodes natively (`trainer bench-decode`). Transfers: scripts/bench-first-load.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -1,17 +1,60 @@
 #!/usr/bin/env bash
-# Builds the page's wasm into www/pkg/: the `wasm` profile (size-optimised, LTO), wasm-bindgen
-# for `--target web` (plain ES module, no bundler), then wasm-opt -Oz when available.
+# Builds the page's two wasm modules into www/pkg/ and names them in www/pkg/modules.json:
+#   cpu     vae_web-<key>.js + _bg.wasm       Burn's CPU backend only: what the first view fetches;
+#   webgpu  vae_web_gpu-<key>.js + _bg.wasm   with WebGPU (burn-wgpu) too: fetched only where
+#                                             WebGPU can help (see www/worker.js).
+# Each: cargo (profile `wasm`: size-optimised, fat LTO), wasm-bindgen --target web (plain ES
+# module, no bundler), wasm-opt -Oz (npm's binaryen; Debian's breaks the output).
+#
+# <key> is a hash of what the output is made from (the cargo artifact, the tools' versions and
+# this script): a visitor's cache can never pair one build's JS glue with another's wasm, and an
+# unchanged tree skips wasm-bindgen and wasm-opt (the slow part) after cargo's no-op check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup-web.sh
-cargo build -p vae-web --target wasm32-unknown-unknown --profile wasm
-wasm-bindgen --target web --no-typescript --out-dir www/pkg \
-  target/wasm32-unknown-unknown/wasm/vae_web.wasm
-if [ -x .tools/node_modules/.bin/wasm-opt ]; then
-  .tools/node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    --strip-debug --strip-producers www/pkg/vae_web_bg.wasm -o www/pkg/vae_web_bg.wasm.opt
-  mv www/pkg/vae_web_bg.wasm.opt www/pkg/vae_web_bg.wasm
-fi
-ls -l www/pkg/vae_web_bg.wasm
+pkg=www/pkg
+mkdir -p "$pkg" target/web
+wasm_opt=.tools/node_modules/.bin/wasm-opt
+tools="$(wasm-bindgen --version) $( [ -x $wasm_opt ] && $wasm_opt --version || echo no-wasm-opt)"
+
+build_variant() {
+  local variant=$1 name features
+  case $variant in
+    cpu) name=vae_web; features=() ;;
+    webgpu) name=vae_web_gpu; features=(--features webgpu) ;;
+    *) echo "unknown variant $variant (cpu or webgpu)" >&2; exit 2 ;;
+  esac
+  cargo build -q -p vae-web --target wasm32-unknown-unknown --profile wasm "${features[@]}"
+  # The two variants share one artifact path: keep each one's copy.
+  cp target/wasm32-unknown-unknown/wasm/vae_web.wasm "target/web/$name.wasm"
+  local key
+  key=$( (sha256sum "target/web/$name.wasm" | cut -c1-64; echo "$tools"; cat "$0") | sha256sum | cut -c1-12)
+  local out="$name-$key"
+  if [ -f "$pkg/$out.js" ] && [ -f "$pkg/${out}_bg.wasm" ]; then
+    echo "$variant: $pkg/$out (unchanged)"
+  else
+    wasm-bindgen --target web --no-typescript --out-dir target/web/bindgen --out-name "$out" \
+      "target/web/$name.wasm"
+    if [ -x $wasm_opt ]; then
+      $wasm_opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+        --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        --strip-debug --strip-producers "target/web/bindgen/${out}_bg.wasm" -o "target/web/bindgen/${out}_bg.wasm"
+    fi
+    # The wasm first, then the glue that names it: a glue file never exists without its wasm.
+    mv "target/web/bindgen/${out}_bg.wasm" "$pkg/"
+    mv "target/web/bindgen/$out.js" "$pkg/"
+    echo "$variant: $pkg/$out ($(stat -c %s "$pkg/${out}_bg.wasm") bytes of wasm)"
+  fi
+  # Older builds of this variant go.
+  find "$pkg" -maxdepth 1 -name "$name-*" ! -name "$out.js" ! -name "${out}_bg.wasm" -delete
+  modules+=("\"$variant\": \"$out.js\"")
+}
+
+modules=()
+build_variant cpu
+build_variant webgpu
+# Written last, once both modules are in place (the worker reads it to find them).
+(IFS=,; echo "{${modules[*]}}") > "$pkg/modules.json.tmp"
+mv "$pkg/modules.json.tmp" "$pkg/modules.json"
+rm -f "$pkg/vae_web.js" "$pkg/vae_web_bg.wasm"  # unhashed names of older builds

@@ -63,7 +63,8 @@ class Status {
     $('status').textContent = `Backend: ${name} — ${b.reason}`;
     const select = $('backend');
     select.value = b.backend;
-    select.querySelector('option[value="webgpu"]').disabled = b.webgpu !== 'available';
+    // 'offered': a software adapter whose module is fetched only if the user picks it.
+    select.querySelector('option[value="webgpu"]').disabled = b.webgpu !== 'available' && b.webgpu !== 'offered';
     select.disabled = false;
   }
 }
@@ -109,9 +110,19 @@ function startClient(status, getExplorer, link) {
     wwwDir: WWW_DIR,
     model: link.model ?? null,
     backend: link.backend ?? new URLSearchParams(location.search).get('backend'),
+    stallMs: Number(new URLSearchParams(location.search).get('stall-ms')) || null,
     onBackend: (info) => {
-      if (info.error) showError(`The model worker reported: ${info.error.message}`);
-      else status.setBackend(info);
+      if (info.error) {
+        showError(`The model worker reported: ${info.error.message}`);
+        return;
+      }
+      status.setBackend(info);
+      if (info.lost) {
+        // What the page shows was computed on the lost device: compute it again on the CPU.
+        showNotice(`WebGPU stopped working: ${info.reason}. What the page shows was computed again on the CPU.`);
+        document.body.dataset.webgpu = 'lost';
+        getExplorer()?.refresh();
+      }
     },
     onRestart: (e) => {
       showError(`The model stopped (${e.message}); restarting it…`);
@@ -137,6 +148,7 @@ function startClient(status, getExplorer, link) {
  * - `state()`: a plain snapshot of what the page shows (see `Explorer.snapshot`);
  * - `decode(z)`: decodes `[x, y]` through the worker, as the page does;
  * - `crashWorker()`: makes the model worker die, as a wasm trap would;
+ * - `loseWebgpu()`: destroys the worker's WebGPU device, as a driver reset would lose it;
  * - `timings()`: the last round-trip times through the worker (ms) per kind of request.
  */
 function exposeTestSurface(client, explorer, status) {
@@ -145,6 +157,7 @@ function exposeTestSurface(client, explorer, status) {
     state: () => explorer.snapshot(),
     decode: async (z) => Array.from((await client.call('decode', { points: z })).images),
     crashWorker: () => client.crash(),
+    loseWebgpu: () => client.call('loseDevice'),
     timings: () => structuredClone(status.samples),
   });
 }
@@ -250,13 +263,36 @@ async function applyView(explorer, view) {
   if (view.z) await explorer.pickAt(view.z);
 }
 
+/**
+ * Starts the worker and loads the model; a failure (a stalled or failed download, files that do
+ * not fit together after a new deploy) is shown with a Retry button, and retried on its click.
+ */
+async function firstLoad(client) {
+  for (;;) {
+    try {
+      return await client.start();
+    } catch (e) {
+      showError(`The model could not be loaded: ${e.message}`);
+      $('status').textContent = 'The model could not be loaded.';
+      const retry = $('retry');
+      retry.hidden = false;
+      document.body.dataset.ready = 'retry';
+      await new Promise((resolve) => retry.addEventListener('click', resolve, { once: true }));
+      retry.hidden = true;
+      clearError();
+      $('status').textContent = 'Loading the model again…';
+      delete document.body.dataset.ready;
+    }
+  }
+}
+
 async function main() {
   const status = new Status();
   const { view: link, problems } = parseFragment(location.hash);
   if (problems.length) showNotice(`Parts of the link were not understood and are ignored: ${problems.join(', ')}.`);
   let explorer = null;
   const client = startClient(status, () => explorer, link);
-  const loaded = await client.start();
+  const loaded = await firstLoad(client);
   if (link.model && link.model !== loaded.model) {
     showNotice(`The link's model “${link.model}” is not one of this page's; showing “${loaded.model}”.`);
   }

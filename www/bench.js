@@ -1,8 +1,8 @@
 // Browser benchmark: median encode, single-decode and 30×30-grid-decode latency on the CPU
-// backend and on WebGPU, plus load times; results as a table and as JSON in
-// `window.benchResult` (read by scripts/bench-web.sh).
+// backend (the CPU-only module the page starts with) and on WebGPU (the module with WebGPU),
+// plus load times; results as a table and as JSON in `window.benchResult` (read by
+// scripts/bench-web.sh).
 
-import init, { Model, cardFileName, gridPoints } from './pkg/vae_web.js';
 import { medianMs } from './measure.js';
 
 const out = document.getElementById('out');
@@ -15,30 +15,40 @@ async function bytes(name) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+/** Imports and initialises one of the page's two wasm modules (see pkg/modules.json). */
+async function wasmModule(which) {
+  const pkg = new URL('./pkg/', import.meta.url);
+  const modules = await (await fetch(new URL('modules.json', pkg))).json();
+  const module = await import(new URL(modules[which], pkg));
+  await module.default();
+  return module;
+}
+
 async function main() {
   const t0 = performance.now();
-  await init();
+  const cpuModule = await wasmModule('cpu');
   const wasmMs = performance.now() - t0;
-  const cardText = new TextDecoder().decode(await bytes(cardFileName()));
+  const cardText = new TextDecoder().decode(await bytes(cpuModule.cardFileName()));
   const card = JSON.parse(cardText);
   const weights = await bytes(card.files.weights);
   const t1 = performance.now();
-  const model = Model.load(cardText, weights);
+  const cpu = cpuModule.Model.load(cardText, weights);
   const loadMs = performance.now() - t1;
   const t2 = performance.now();
-  if ('gpu' in navigator) await model.attachWebgpu();
+  let gpu = null;
+  if ('gpu' in navigator) {
+    const gpuModule = await wasmModule('webgpu');
+    gpu = gpuModule.Model.load(cardText, weights);
+    if (await gpu.attachWebgpu()) gpu.setBackend('webgpu');
+  }
   const webgpuMs = performance.now() - t2;
   const image = new Float32Array(784);
   for (let r = 6; r < 22; r++) image[r * 28 + 14] = 1; // a "1"
   const { x_min, x_max, y_min, y_max } = card.plane;
-  const pts = gridPoints(x_min, x_max, y_min, y_max, 30);
-  const result = { runs, wasm_init_ms: wasmMs, model_load_ms: loadMs, webgpu_init_ms: webgpuMs, webgpu: model.webgpuStatus, adapter: model.adapterName, backends: {} };
-  for (const backend of ['cpu', 'webgpu']) {
-    try {
-      model.setBackend(backend);
-    } catch {
-      continue;
-    }
+  const pts = cpuModule.gridPoints(x_min, x_max, y_min, y_max, 30);
+  const result = { runs, wasm_init_ms: wasmMs, model_load_ms: loadMs, webgpu_init_ms: webgpuMs, webgpu: gpu?.webgpuState ?? 'no WebGPU', adapter: gpu?.adapterName ?? '', backends: {} };
+  for (const [backend, model] of [['cpu', cpu], ['webgpu', gpu]]) {
+    if (model?.backend !== backend) continue;
     result.backends[backend] = {
       encode_ms: await medianMs(() => model.encodeImage(image), runs),
       decode_ms: await medianMs(() => model.decode(0.5, -0.5), runs),

@@ -13,6 +13,7 @@ export class ModelClient {
    * @param {URL} o.wwwDir the folder of models.json and the model folders
    * @param {string|null} o.model the model's id in models.json (null: its default)
    * @param {string|null} o.backend a backend forced by the URL, or null
+   * @param {number|null} o.stallMs how long a download may receive nothing (null: the default)
    * @param {(info: object) => void} o.onBackend the backend in use changed (or its reason)
    * @param {(error: ModelError) => void} o.onRestart the worker died and a new one is loading
    * @param {() => void} o.onRestarted the new worker is ready (re-send what the page shows)
@@ -31,6 +32,8 @@ export class ModelClient {
   /** Starts the worker and loads the model; resolves to
    *  `{index, model, card, latents, colours, manifoldGrid}`. */
   start() {
+    this.worker?.terminate(); // after a failed load, the next try starts afresh
+    this.dead = false;
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     return new Promise((resolve, reject) => {
       this.loading = { resolve, reject };
@@ -42,7 +45,11 @@ export class ModelClient {
       this.worker.onmessageerror = () =>
         this.died(new ModelError('worker-died', 'a message from the model worker could not be read'));
       this.worker.postMessage({
-        type: 'load', wwwDir: String(this.options.wwwDir), model: this.options.model, backend: this.options.backend,
+        type: 'load',
+        wwwDir: String(this.options.wwwDir),
+        model: this.options.model,
+        backend: this.options.backend,
+        stallMs: this.options.stallMs ?? null,
       });
     });
   }

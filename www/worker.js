@@ -1,21 +1,19 @@
-// The model worker: loads the wasm module and the model, brings up WebGPU and picks the faster
-// backend by measuring, and answers the page's requests (encode, decode, grid, samples,
-// interpolation, nearest digits). The page's main thread only handles input and draws.
+// The model worker: loads the CPU-only wasm module and the model, then (only where WebGPU can
+// help) the module with WebGPU, picks the faster backend by measuring, and answers the page's
+// requests (encode, decode, grid, samples, interpolation, nearest digits). The page's main
+// thread only handles input and draws.
 //
-// Messages in:  {type: 'load', wwwDir, model, backend}  (model: an id of models.json or null
-//               for its default; backend: 'cpu' | 'webgpu' | null)
+// Messages in:  {type: 'load', wwwDir, model, backend, stallMs}  (model: an id of models.json or
+//               null for its default; backend: 'cpu' | 'webgpu' | 'measure' | null; stallMs: how long a
+//               download may go without a byte before it is given up, null for the default)
 //               {type: 'call', id, op, args}
 // Messages out: {type: 'loaded', index, model, card, latents, colours, manifoldGrid}
-//               {type: 'backend', backend, reason, webgpu, adapter}
+//               {type: 'backend', backend, reason, webgpu, adapter, settled?, lost?}
 //               {type: 'result', id, value} | {type: 'error', id, error: {kind, message}}
 //               {type: 'load-failed', error}
 // A wasm trap (a panic, an out-of-memory) leaves the module unusable: the worker then throws
 // it uncaught, the page sees the worker die and starts a new one.
 
-import init, {
-  Model, cardFileName, countByRadius, digitColours, gridPoints, indexFileName, interpolate,
-  manifoldGrid, nearestLabels, readLatents, readModelIndex, sampleGaussian,
-} from './pkg/vae_web.js';
 import { medianMs } from './measure.js';
 import { ModelError, errorValue } from './protocol.js';
 import { renderScatter } from './scatter.js';
@@ -23,152 +21,303 @@ import { renderScatter } from './scatter.js';
 const CALIBRATION_GRID = 10;
 /** Test digits counted around a drawing's μ ("nearest 20: 9 ×12, 4 ×8"). */
 const NEAREST = 20;
+/** A download that receives no byte for this long is given up (the page offers a retry). */
+const STALL_MS = 20_000;
 
-let model = null;
+/** The CPU-only module's exports (the page's pure functions, and `Model` on the CPU). */
+let wasm = null;
+/** The model on the CPU module. */
+let cpu = null;
+/** The model on the WebGPU module, once fetched and attached; null otherwise. */
+let gpu = null;
+/** Which of the two serves requests: 'cpu' or 'webgpu'. */
+let active = 'cpu';
+/** Where WebGPU stands: 'not-attached' (not tried), 'offered' (a software adapter is there; its
+ *  module is fetched if the user picks it), 'available', 'unavailable' or 'lost'. */
+let webgpu = 'not-attached';
+let adapterName = '';
+/** The GPUDevice the WebGPU module asked for (watched for loss; the test hook destroys it). */
+let gpuDevice = null;
 let index = null;
 let modelId = null;
 let card = null;
+let cardText = null;
+let weights = null;
 let latents = null;
 let backendReason = '';
+let stallMs = STALL_MS;
+let modulesUrl = null;
+let modules = null;
 /** Settles when the model is loaded: calls that arrive earlier (after a restart) wait for it. */
 let markLoaded;
 const loaded = new Promise((resolve, reject) => { markLoaded = { resolve, reject }; });
 loaded.catch(() => {});
 
+/** Fetches `name` relative to `dir`, revalidated with the server (a new deploy is seen at once),
+ *  and gives up when no byte arrives for `stallMs`. */
 async function fetchBytes(dir, name) {
   const url = new URL(name, dir);
-  let response;
+  const abort = new AbortController();
+  let timer = null;
+  const stalled = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => abort.abort(), stallMs);
+  };
+  const failed = (e) => {
+    if (abort.signal.aborted) {
+      return new ModelError('fetch', `the download of ${url.pathname} stalled (no data for ${stallMs / 1000} s)`);
+    }
+    return new ModelError('fetch', `could not fetch ${url.pathname}: ${e.message}`);
+  };
   try {
-    response = await fetch(url);
+    stalled();
+    const response = await fetch(url, { cache: 'no-cache', signal: abort.signal });
+    if (!response.ok) {
+      throw new ModelError('fetch', `model file ${url.pathname} is missing (HTTP ${response.status})`);
+    }
+    const parts = [];
+    let length = 0;
+    const reader = response.body.getReader();
+    for (;;) {
+      stalled();
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      length += value.length;
+    }
+    const bytes = new Uint8Array(length);
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    return bytes;
   } catch (e) {
-    throw new ModelError('fetch', `could not fetch ${url.pathname}: ${e.message}`);
+    throw e instanceof ModelError ? e : failed(e);
+  } finally {
+    clearTimeout(timer);
   }
-  if (!response.ok) {
-    throw new ModelError('fetch', `model file ${url.pathname} is missing (HTTP ${response.status})`);
+}
+
+/** Imports one of the two wasm modules named in pkg/modules.json and initialises it. */
+async function importModule(which) {
+  const url = new URL(modules[which], modulesUrl);
+  // The wasm through fetchBytes: revalidated, and given up with a message if it stalls.
+  const wasmBytes = await fetchBytes(url, url.pathname.split('/').pop().replace(/\.js$/, '_bg.wasm'));
+  try {
+    const module = await import(url);
+    await module.default({ module_or_path: wasmBytes });
+    return module;
+  } catch (e) {
+    throw new ModelError('bad-model', `The WebAssembly module ${url.pathname} failed to load ` +
+      `(${e.message ?? e}). Was it built? The README's first command builds it.`);
   }
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** Reads models.json and picks the model `wanted` (its default when null or unknown). */
 async function chooseModel(wwwDir, wanted) {
-  const text = new TextDecoder().decode(await fetchBytes(wwwDir, indexFileName()));
-  index = JSON.parse(readModelIndex(text));
+  const text = new TextDecoder().decode(await fetchBytes(wwwDir, wasm.indexFileName()));
+  index = JSON.parse(wasm.readModelIndex(text));
   const entry = index.models.find((m) => m.id === wanted) ?? index.models.find((m) => m.id === index.default);
   modelId = entry.id;
   return new URL(entry.dir, wwwDir);
 }
 
 async function load(wwwDir, wanted) {
+  modulesUrl = new URL('pkg/modules.json', wwwDir);
   try {
-    await init();
+    modules = JSON.parse(new TextDecoder().decode(await fetchBytes(modulesUrl, '')));
   } catch (e) {
-    throw new ModelError('bad-model', `The WebAssembly module failed to load (${e.message ?? e}). ` +
-      'Was it built? The README\'s first command builds it.');
+    throw new ModelError('bad-model', `The list of WebAssembly modules (${modulesUrl.pathname}) ` +
+      `could not be read (${e.message}). Was it built? The README's first command builds it.`);
   }
+  wasm = await importModule('cpu');
   const modelDir = await chooseModel(wwwDir, wanted);
-  const cardText = new TextDecoder().decode(await fetchBytes(modelDir, cardFileName()));
+  cardText = new TextDecoder().decode(await fetchBytes(modelDir, wasm.cardFileName()));
   let parsed;
   try {
     parsed = JSON.parse(cardText);
   } catch (e) {
-    throw new ModelError('bad-model', `model file ${cardFileName()} is not valid JSON: ${e.message}`);
+    throw new ModelError('bad-model', `model file ${wasm.cardFileName()} is not valid JSON: ${e.message}`);
   }
   const files = parsed.files ?? {};
   if (typeof files.weights !== 'string' || typeof files.latents !== 'string') {
-    throw new ModelError('bad-model', `model file ${cardFileName()} does not name the weights and latents files`);
+    throw new ModelError('bad-model', `model file ${wasm.cardFileName()} does not name the weights and latents files`);
   }
-  const [weights, latentBytes] = await Promise.all([
+  const [weightBytes, latentBytes] = await Promise.all([
     fetchBytes(modelDir, files.weights),
     fetchBytes(modelDir, files.latents),
   ]);
-  latents = readLatents(latentBytes);
-  model = Model.load(cardText, weights);
-  card = JSON.parse(model.cardJson);
+  latents = wasm.readLatents(latentBytes);
+  cpu = wasm.Model.load(cardText, weightBytes);
+  weights = weightBytes;
+  card = JSON.parse(cpu.cardJson);
 }
+
+/** The model that serves requests now. */
+const model = () => (active === 'webgpu' && gpu ? gpu : cpu);
 
 function backendInfo() {
   return {
     type: 'backend',
-    backend: model.backend,
+    backend: active,
     reason: backendReason,
-    webgpu: model.webgpuState,
-    adapter: model.adapterName,
+    webgpu,
+    adapter: adapterName,
   };
 }
 
-/** Times a grid decode on both backends and keeps the faster (WebGPU may be a software
- *  adapter, far slower than the CPU for this small model). Returns the reason shown. */
-async function calibrate() {
-  const { x_min, x_max, y_min, y_max } = card.plane;
-  const pts = gridPoints(x_min, x_max, y_min, y_max, CALIBRATION_GRID);
-  const time = (backend) => medianMs(() => model.decodeBatchOn(backend, pts), 3);
-  const cpu = await time('cpu');
-  const gpu = await time('webgpu');
-  const adapter = model.adapterName || 'the WebGPU adapter';
-  const n = CALIBRATION_GRID * CALIBRATION_GRID;
-  const ms = (t) => `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`;
-  if (gpu < cpu) {
-    model.setBackend('webgpu');
-    return `measured faster: ${n} decodes in ${ms(gpu)} on ${adapter} vs ${ms(cpu)} on the CPU`;
-  }
-  model.setBackend('cpu');
-  const soft = model.adapterIsFallback ? ' (a software adapter)' : '';
-  return `measured faster: ${n} decodes in ${ms(cpu)} on the CPU vs ${ms(gpu)} on ${adapter}${soft}`;
+/** Watches every GPUDevice the WebGPU module asks for, so that a device loss (a driver reset,
+ *  a GPU process crash, or the test hook) moves the page to the CPU instead of failing calls. */
+function watchDevices() {
+  const request = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function requestDevice(...args) {
+    const device = await request.apply(this, args);
+    gpuDevice = device;
+    device.lost.then((info) => deviceLost(device, info));
+    return device;
+  };
 }
 
-/** Brings up WebGPU beside the CPU (which serves meanwhile) and settles on a backend. */
+function deviceLost(device, info) {
+  if (device !== gpuDevice || webgpu === 'lost') return;
+  gpu?.disableWebgpu();
+  gpu = null;
+  active = 'cpu';
+  webgpu = 'lost';
+  backendReason = `the WebGPU device was lost (${info.message || info.reason || 'no reason given'}); ` +
+    'the CPU runs instead';
+  postMessage({ ...backendInfo(), settled: true, lost: true });
+}
+
+/** Fetches the WebGPU module and attaches WebGPU there (once); true when it is usable. */
+let attaching = null;
+function attachWebgpu() {
+  attaching ??= (async () => {
+    watchDevices();
+    const module = await importModule('webgpu');
+    const m = module.Model.load(cardText, weights);
+    if (!(await m.attachWebgpu())) {
+      webgpu = 'unavailable';
+      backendReason = `WebGPU unavailable: ${m.webgpuReason}`;
+      m.free();
+      return false;
+    }
+    m.setBackend('webgpu');
+    gpu = m;
+    webgpu = 'available';
+    adapterName = m.adapterName;
+    return true;
+  })();
+  return attaching;
+}
+
+/** Times a grid decode on both backends and keeps the faster (WebGPU may be slower than the CPU
+ *  for this small model). Returns the reason shown. */
+async function calibrate() {
+  const { x_min, x_max, y_min, y_max } = card.plane;
+  const pts = wasm.gridPoints(x_min, x_max, y_min, y_max, CALIBRATION_GRID);
+  const cpuMs = await medianMs(() => cpu.decodeBatch(pts), 3);
+  const gpuMs = await medianMs(() => gpu.decodeBatch(pts), 3);
+  const adapter = adapterName || 'the WebGPU adapter';
+  const n = CALIBRATION_GRID * CALIBRATION_GRID;
+  const ms = (t) => `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`;
+  if (gpuMs < cpuMs) {
+    active = 'webgpu';
+    return `measured faster: ${n} decodes in ${ms(gpuMs)} on ${adapter} vs ${ms(cpuMs)} on the CPU`;
+  }
+  active = 'cpu';
+  const soft = gpu.adapterIsFallback ? ' (a software adapter)' : '';
+  return `measured faster: ${n} decodes in ${ms(cpuMs)} on the CPU vs ${ms(gpuMs)} on ${adapter}${soft}`;
+}
+
+/** What the browser's WebGPU adapter is, without starting a device: null when there is none. */
+async function probeAdapter() {
+  if (!('gpu' in navigator)) return null;
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return null;
+    const info = adapter.info ?? {};
+    const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
+    return { name: name || 'a WebGPU adapter', fallback: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) };
+  } catch {
+    return null;
+  }
+}
+
+/** Settles on a backend while the CPU serves. The WebGPU module is fetched only for an adapter
+ *  that is not a software fallback, or when asked for: `forced` 'webgpu' uses it, 'measure'
+ *  measures it against the CPU even on a software adapter, 'cpu' never fetches it. */
 async function settleBackend(forced) {
-  if (!('gpu' in navigator)) {
-    backendReason = 'this browser has no WebGPU';
-  } else if (forced === 'cpu') {
+  if (forced === 'cpu') {
     backendReason = 'the CPU was requested (by the link or ?backend=cpu)';
+  } else if (!('gpu' in navigator)) {
+    backendReason = 'this browser has no WebGPU';
   } else {
-    backendReason = 'starting WebGPU…';
-    postMessage(backendInfo());
-    if (!(await model.attachWebgpu())) {
-      backendReason = `WebGPU unavailable: ${model.webgpuReason}`;
-    } else if (forced === 'webgpu') {
-      model.setBackend('webgpu');
-      backendReason = 'WebGPU was requested (by the link or ?backend=webgpu)';
+    const adapter = await probeAdapter();
+    if (!adapter) {
+      webgpu = 'unavailable';
+      backendReason = 'the browser offers no WebGPU adapter';
+    } else if (adapter.fallback && forced !== 'webgpu' && forced !== 'measure') {
+      webgpu = 'offered';
+      adapterName = adapter.name;
+      backendReason = `WebGPU here is a software adapter (${adapter.name}), slower than the CPU; ` +
+        'its module is fetched only if you pick it';
     } else {
-      try {
-        backendReason = await calibrate();
-      } catch (e) {
-        if (e instanceof WebAssembly.RuntimeError) throw e;
-        model.disableWebgpu();
-        backendReason = `WebGPU failed while calibrating (${e.message ?? e}); the CPU runs`;
+      backendReason = 'starting WebGPU…';
+      postMessage(backendInfo());
+      if (await attachWebgpu()) {
+        if (forced === 'webgpu') {
+          active = 'webgpu';
+          backendReason = 'WebGPU was requested (by the link or ?backend=webgpu)';
+        } else {
+          try {
+            backendReason = await calibrate();
+          } catch (e) {
+            if (e instanceof WebAssembly.RuntimeError) throw e;
+            dropGpu(`WebGPU failed while calibrating (${e.message ?? e}); the CPU runs`);
+          }
+        }
       }
     }
   }
   postMessage({ ...backendInfo(), settled: true });
 }
 
+function dropGpu(reason) {
+  gpu?.disableWebgpu();
+  gpu = null;
+  active = 'cpu';
+  webgpu = 'lost';
+  backendReason = reason;
+}
+
 /** Runs a model call; a failure on WebGPU (other than a trap) switches to the CPU and retries. */
 async function guarded(what, call) {
+  const serving = model();
   try {
-    return await call();
+    return await call(serving);
   } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError || model.backend !== 'webgpu') throw e;
-    model.disableWebgpu();
-    backendReason = `WebGPU failed while ${what} (${e.message ?? e}); switched to the CPU`;
-    postMessage(backendInfo());
-    return await call();
+    if (e instanceof WebAssembly.RuntimeError || serving === cpu) throw e;
+    dropGpu(`WebGPU failed while ${what} (${e.message ?? e}); switched to the CPU`);
+    postMessage({ ...backendInfo(), settled: true, lost: true });
+    return await call(cpu);
   }
 }
 
-const decode = (what, points) => guarded(what, () => model.decodeBatch(points));
+const decode = (what, points) => guarded(what, (m) => m.decodeBatch(points));
 
 /** The operations the page can ask for; each returns `[value, transferables]`. */
 const ops = {
   async encode({ rgba, width, height }) {
-    const e = await guarded('encoding the drawing', () =>
-      model.encodeDrawing(new Uint8Array(rgba), width, height));
-    const nearest = nearestLabels(latents.points, latents.labels, e.mean[0], e.mean[1], NEAREST);
+    const e = await guarded('encoding the drawing', (m) =>
+      m.encodeDrawing(new Uint8Array(rgba), width, height));
+    const nearest = wasm.nearestLabels(latents.points, latents.labels, e.mean[0], e.mean[1], NEAREST);
     const value = { ...e, nearest: Array.from(nearest), nearestK: NEAREST };
     return [value, [e.input.buffer, e.reconstruction.buffer]];
   },
   async encodeImage({ image }) {
-    const e = await guarded('encoding', () => model.encodeImage(new Float32Array(image)));
+    const e = await guarded('encoding', (m) => m.encodeImage(new Float32Array(image)));
     return [{ ...e }, [e.input.buffer, e.reconstruction.buffer]];
   },
   async decode({ points }) {
@@ -177,17 +326,17 @@ const ops = {
   },
   async grid({ grid }) {
     const { x_min, x_max, y_min, y_max } = card.plane;
-    const images = await decode('decoding the grid', gridPoints(x_min, x_max, y_min, y_max, grid));
+    const images = await decode('decoding the grid', wasm.gridPoints(x_min, x_max, y_min, y_max, grid));
     return [{ images, grid }, [images.buffer]];
   },
   async sample({ mean, std, n, seed }) {
-    const points = sampleGaussian(mean[0], mean[1], std[0], std[1], n, seed);
+    const points = wasm.sampleGaussian(mean[0], mean[1], std[0], std[1], n, seed);
     const images = await decode('decoding samples', points);
-    const rings = Array.from(countByRadius(points));
+    const rings = Array.from(wasm.countByRadius(points));
     return [{ points, images, rings }, [images.buffer]];
   },
   async interpolate({ a, b, frames }) {
-    const points = interpolate(a[0], a[1], b[0], b[1], frames);
+    const points = wasm.interpolate(a[0], a[1], b[0], b[1], frames);
     const images = await decode('decoding the interpolation', points);
     return [{ points, images }, [images.buffer]];
   },
@@ -197,21 +346,40 @@ const ops = {
     if (!(side >= 16 && side <= 4096 && density >= 0.5 && density <= 4)) {
       throw new ModelError('bad-input', `a scatter of ${size} px at ${dpr}× is out of range`);
     }
-    const bitmap = renderScatter(latents, card.plane, digitColours(), side, density);
+    const bitmap = renderScatter(latents, card.plane, wasm.digitColours(), side, density);
     return [{ bitmap }, [bitmap]];
   },
   async nearest({ z, k }) {
-    return [{ counts: Array.from(nearestLabels(latents.points, latents.labels, z[0], z[1], k)) }, []];
+    return [{ counts: Array.from(wasm.nearestLabels(latents.points, latents.labels, z[0], z[1], k)) }, []];
   },
+  /** Switches backend; WebGPU's module is fetched and attached first if it is not yet. */
   async setBackend({ name }) {
-    model.setBackend(name);
+    if (name !== 'cpu' && name !== 'webgpu') throw new ModelError('bad-input', `unknown backend ${name} (webgpu or cpu)`);
+    if (name === 'webgpu' && !gpu) {
+      if (webgpu === 'lost' || webgpu === 'unavailable') {
+        throw new ModelError('webgpu-unavailable', backendReason || 'WebGPU is not available');
+      }
+      backendReason = 'starting WebGPU…';
+      postMessage(backendInfo());
+      if (!(await attachWebgpu())) {
+        postMessage({ ...backendInfo(), settled: true });
+        throw new ModelError('webgpu-unavailable', backendReason);
+      }
+    }
+    active = name;
     backendReason = 'chosen by you';
-    postMessage(backendInfo());
-    return [{ backend: model.backend }, []];
+    postMessage({ ...backendInfo(), settled: true });
+    return [{ backend: active }, []];
   },
   /** Test hook: the worker dies as it would on a wasm trap. */
   async crash() {
     setTimeout(() => { throw new Error('worker stopped on request (test hook)'); });
+    return [{}, []];
+  },
+  /** Test hook: destroys the WebGPU device, as a driver reset would lose it. */
+  async loseDevice() {
+    if (!gpuDevice) throw new ModelError('webgpu-unavailable', 'no WebGPU device to lose');
+    gpuDevice.destroy();
     return [{}, []];
   },
 };
@@ -234,6 +402,7 @@ self.onmessage = async ({ data }) => {
   if (data.type === 'call') {
     call(data);
   } else if (data.type === 'load') {
+    if (data.stallMs > 0) stallMs = data.stallMs;
     try {
       await load(new URL(data.wwwDir), data.model);
       postMessage({
@@ -242,8 +411,8 @@ self.onmessage = async ({ data }) => {
         model: modelId,
         card,
         latents: { points: latents.points, labels: latents.labels },
-        colours: Array.from(digitColours()),
-        manifoldGrid: manifoldGrid(),
+        colours: Array.from(wasm.digitColours()),
+        manifoldGrid: wasm.manifoldGrid(),
       });
       postMessage(backendInfo());
       markLoaded.resolve();

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './server.js';
 
+export { ONE, SEVEN, stroke } from './gestures.js';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(ROOT, 'tests', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -81,22 +83,6 @@ export async function waitState(page, predicate, timeout = 60_000) {
   const check = new Function(`const s = window.latentCanvas?.state(); return !!s && (${predicate});`);
   await page.waitForFunction(check, null, { timeout });
 }
-
-/** Draws a stroke through `points` (fractions of the pad) with pointer events. */
-export async function stroke(page, points) {
-  await page.locator('#draw').scrollIntoViewIfNeeded();
-  const box = await page.locator('#draw').boundingBox();
-  const at = ([fx, fy]) => [box.x + fx * box.width, box.y + fy * box.height];
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 4 });
-  await page.mouse.up();
-}
-
-/** A "7": top bar, then the diagonal. */
-export const SEVEN = [[0.25, 0.22], [0.75, 0.22], [0.45, 0.8]];
-/** A "1": one vertical stroke. */
-export const ONE = [[0.5, 0.15], [0.5, 0.85]];
 
 /** Pointer position on the page of latent point `z`. */
 export async function planeAt(page, z) {

@@ -77,14 +77,18 @@ test('without WebGPU the CPU backend runs and the page says so', async (t) => {
   });
 });
 
-test('with WebGPU the backend is chosen by measurement and can be switched', async (t) => {
-  await withPage(t, {}, async (page) => {
+test('a software WebGPU adapter is not fetched for; picked, its module loads and agrees with the CPU', async (t) => {
+  await withPage(t, {}, async (page, site) => {
     await ready(page);
     await backendSettled(page);
     const status = await page.textContent('#status');
-    assert.match(status, /measured faster: 100 decodes in/, status);
+    assert.match(status, /Backend: CPU/, status);
+    assert.match(status, /software adapter \(google swiftshader\)/, status);
+    assert.ok(!site.requests.some((u) => /vae_web_gpu-/.test(u)), 'the WebGPU module was not fetched');
     await page.selectOption('#backend', 'webgpu');
-    await page.waitForFunction(() => /Backend: WebGPU/.test(document.getElementById('status').textContent));
+    await page.waitForFunction(() => /Backend: WebGPU/.test(document.getElementById('status').textContent),
+      null, { timeout: 180_000 });
+    assert.ok(site.requests.some((u) => /vae_web_gpu-[0-9a-f]+_bg\.wasm/.test(u)), 'the WebGPU module was fetched');
     const gpu = await page.evaluate(() => window.latentCanvas.decode([0.3, 0.4]));
     await page.selectOption('#backend', 'cpu');
     await page.waitForFunction(() => /Backend: CPU/.test(document.getElementById('status').textContent));
@@ -94,11 +98,20 @@ test('with WebGPU the backend is chosen by measurement and can be switched', asy
   });
 });
 
+test('asked to measure, the page times WebGPU against the CPU and keeps the faster', async (t) => {
+  await withPage(t, { query: '?backend=measure' }, async (page) => {
+    await ready(page);
+    await backendSettled(page);
+    const status = await page.textContent('#status');
+    assert.match(status, /measured faster: 100 decodes in/, status);
+  });
+});
+
 test('a corrupt weights file gives a readable error, not a blank page', async (t) => {
   const overrides = { 'www/model/weights.bpk': Buffer.from('this is not a burnpack file') };
   await withPage(t, { overrides }, async (page) => {
     await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
-    assert.equal(await page.evaluate(() => document.body.dataset.ready), 'error');
+    assert.equal(await page.evaluate(() => document.body.dataset.ready), 'retry');
     assert.equal(await page.isVisible('#error'), true);
     assert.match(await page.textContent('#error'), /weights\.bpk/);
     assert.match(await page.textContent('#status'), /could not be loaded/);

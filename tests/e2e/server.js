@@ -1,9 +1,17 @@
 // A static file server for the tests: serves the repository root under a sub-path (as a
-// static host would), records every request, and can corrupt or hide a file on demand.
+// static host would), records every request, and can corrupt, hide or stall a file on demand;
+// optionally gzips what a static host would (as GitHub Pages does).
 
 import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import zlib from 'node:zlib';
+
+/** Types a static host compresses. */
+const COMPRESSED = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg', '.bin', '.bpk']);
+
+/** An override that stalls: headers and a few bytes, then nothing until the server closes. */
+export const STALL = Symbol('stall');
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -17,10 +25,21 @@ const TYPES = {
 
 /**
  * Starts a server on 127.0.0.1 (a free port) for `root`, under `prefix` (e.g. "/demo/").
- * `overrides` maps a path below the prefix to a Buffer to serve instead, or null for a 404.
+ * `overrides` maps a path below the prefix to a Buffer to serve instead, null for a 404, or
+ * `STALL` for a response that sends its headers and then nothing. `options.gzip`: compress
+ * responses as a static host would.
  */
-export async function serve(root, prefix, overrides = {}) {
+export async function serve(root, prefix, overrides = {}, options = {}) {
   const requests = [];
+  const stalled = new Set();
+  const send = (req, res, file, body) => {
+    const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
+    if (options.gzip && COMPRESSED.has(path.extname(file)) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+      headers['content-encoding'] = 'gzip';
+      body = zlib.gzipSync(body, { level: 6 });
+    }
+    res.writeHead(200, headers).end(body);
+  };
   const server = http.createServer(async (req, res) => {
     requests.push(req.url);
     const url = new URL(req.url, 'http://localhost');
@@ -33,8 +52,15 @@ export async function serve(root, prefix, overrides = {}) {
     if (rel.endsWith('/')) rel += 'index.html';
     if (rel in overrides) {
       const body = overrides[rel];
-      if (body === null) res.writeHead(404).end('hidden by the test');
-      else res.writeHead(200, { 'content-type': TYPES[path.extname(rel)] ?? 'application/octet-stream' }).end(body);
+      if (body === null) {
+        res.writeHead(404).end('hidden by the test');
+      } else if (body === STALL) {
+        res.writeHead(200, { 'content-type': TYPES[path.extname(rel)] ?? 'application/octet-stream' });
+        res.write(Buffer.alloc(16));
+        stalled.add(res);
+      } else {
+        send(req, res, rel, body);
+      }
       return;
     }
     const file = path.join(root, rel);
@@ -42,12 +68,14 @@ export async function serve(root, prefix, overrides = {}) {
       res.writeHead(403).end();
       return;
     }
+    let body;
     try {
-      const body = await fs.readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
+      body = await fs.readFile(file);
     } catch {
       res.writeHead(404).end('not found');
+      return;
     }
+    send(req, res, file, body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
@@ -55,6 +83,9 @@ export async function serve(root, prefix, overrides = {}) {
     url: `http://127.0.0.1:${port}${prefix}`,
     origin: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () => {
+      for (const res of stalled) res.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
   };
 }

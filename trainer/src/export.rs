@@ -1,6 +1,6 @@
-//! Exporting a trained model for the page: weights (f16 when that costs < 0.1 nats), the model
-//! card, the test-set latents and the figures, written to a staging directory and swapped into
-//! place in one step.
+//! Exporting a trained model for the page: weights (8-bit when that costs < 0.3 nats, else f16
+//! when < 0.1 nats), the model card, the test-set latents and the figures, written to a staging
+//! directory and swapped into place in one step.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +24,8 @@ use crate::train::TrainState;
 
 /// Largest change of the test negative ELBO (nats) that f16 storage may cause.
 pub const F16_TOLERANCE: f64 = 0.1;
+/// Largest change of the test negative ELBO (nats) that 8-bit storage may cause.
+pub const Q8_TOLERANCE: f64 = 0.3;
 /// Fraction of test means the plane must hold on each axis (the rest are outliers).
 const EXTENT_COVERAGE: f64 = 0.998;
 
@@ -81,8 +83,10 @@ fn digests(dir: &Path) -> Result<Vec<FileDigest>> {
         .collect()
 }
 
-/// Picks the storage: f16 if it moves the test negative ELBO by less than [`F16_TOLERANCE`].
-/// Returns the bytes, their storage, and the model as the page will load it.
+/// Picks the smallest storage whose loss of quality is within bounds: 8-bit if it moves the
+/// test negative ELBO by less than [`Q8_TOLERANCE`], else f16 if by less than
+/// [`F16_TOLERANCE`], else f32. Returns the bytes, their storage, and the model as the page will
+/// load it.
 fn choose_storage(
     model: &Vae,
     state: &TrainState,
@@ -90,21 +94,28 @@ fn choose_storage(
     device: &Device,
 ) -> Result<(Vec<u8>, Storage, Vae)> {
     let arch = &state.hyper.architecture;
-    let f32_bytes = weights::to_bytes(model, Storage::F32)?;
-    let f32_model = weights::from_bytes(arch, Storage::F32, &f32_bytes, device)?;
-    let f16_bytes = weights::to_bytes(model, Storage::F16)?;
-    let f16_model = weights::from_bytes(arch, Storage::F16, &f16_bytes, device)?;
-    let full = elbo_terms(&f32_model, &data.test, device)?.neg_elbo();
-    let half = elbo_terms(&f16_model, &data.test, device)?.neg_elbo();
-    eprintln!(
-        "test neg ELBO: f32 {full:.4}, f16 {half:.4} (change {:+.4} nats; limit {F16_TOLERANCE})",
-        half - full
-    );
-    Ok(if (half - full).abs() < F16_TOLERANCE {
-        (f16_bytes, Storage::F16, f16_model)
-    } else {
-        (f32_bytes, Storage::F32, f32_model)
-    })
+    let stored = |storage| -> Result<(Vec<u8>, Storage, Vae, f64)> {
+        let bytes = weights::to_bytes(model, storage)?;
+        let loaded = weights::from_bytes(arch, storage, &bytes, device)?;
+        let neg_elbo = elbo_terms(&loaded, &data.test, device)?.neg_elbo();
+        Ok((bytes, storage, loaded, neg_elbo))
+    };
+    let full = stored(Storage::F32)?;
+    let mut choice = None;
+    for (storage, limit) in [(Storage::Q8, Q8_TOLERANCE), (Storage::F16, F16_TOLERANCE)] {
+        let candidate = stored(storage)?;
+        let change = candidate.3 - full.3;
+        eprintln!(
+            "test neg ELBO: f32 {:.4}, {storage:?} {:.4} (change {change:+.4} nats; limit {limit})",
+            full.3, candidate.3
+        );
+        if change.abs() < limit {
+            choice = Some(candidate);
+            break;
+        }
+    }
+    let (bytes, storage, loaded, _) = choice.unwrap_or(full);
+    Ok((bytes, storage, loaded))
 }
 
 /// The first test image of each digit 0–9, in [0, 1].

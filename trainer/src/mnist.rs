@@ -5,12 +5,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
-use vae::{IMAGE_PIXELS, IMAGE_SIDE};
+use vae::IMAGE_PIXELS;
+use vae::idx::{self, IdxError};
 
-/// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
-pub const IMAGES_MAGIC: u32 = 0x0000_0803;
-/// Magic number of an IDX file of unsigned bytes with 1 dimension (labels).
-pub const LABELS_MAGIC: u32 = 0x0000_0801;
+/// The largest file (inflated) read: MNIST's largest is 47 MB.
+pub const MAX_FILE_BYTES: usize = 128 << 20;
+
+pub use vae::idx::{IMAGES_MAGIC, LABELS_MAGIC};
 
 /// One of MNIST's four files, with the MD5 of the gzipped original.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,41 +54,13 @@ pub enum Problem {
     Io(String),
     /// The gzip stream is corrupt.
     Gzip(String),
-    /// Fewer bytes than the header or than the header's sizes say.
-    Truncated {
-        /// Bytes the header announces (header included).
-        expected: usize,
-        /// Bytes present.
-        found: usize,
+    /// The file (inflated) is larger than any MNIST file could be.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
     },
-    /// More bytes than the header's sizes say.
-    TrailingBytes {
-        /// Bytes the header announces.
-        expected: usize,
-        /// Bytes present.
-        found: usize,
-    },
-    /// The magic number is not the expected one.
-    Magic {
-        /// Expected magic.
-        expected: u32,
-        /// Magic found.
-        found: u32,
-    },
-    /// Images are not 28×28.
-    ImageSize {
-        /// Rows found.
-        rows: u32,
-        /// Columns found.
-        cols: u32,
-    },
-    /// A label outside 0–9.
-    Label {
-        /// Index of the first bad label.
-        index: usize,
-        /// Its value.
-        value: u8,
-    },
+    /// The bytes are not a valid IDX file of their kind.
+    Idx(IdxError),
     /// The image file and the label file hold different counts.
     CountMismatch {
         /// Images in the image file.
@@ -103,25 +76,10 @@ impl fmt::Display for Problem {
             Problem::Missing => write!(f, "file not found (also looked for it without .gz)"),
             Problem::Io(e) => write!(f, "cannot read: {e}"),
             Problem::Gzip(e) => write!(f, "corrupt gzip stream: {e}"),
-            Problem::Truncated { expected, found } => write!(
-                f,
-                "truncated: header announces {expected} bytes, file has {found}"
-            ),
-            Problem::TrailingBytes { expected, found } => write!(
-                f,
-                "unexpected trailing data: header announces {expected} bytes, file has {found}"
-            ),
-            Problem::Magic { expected, found } => write!(
-                f,
-                "wrong magic number 0x{found:08x}, expected 0x{expected:08x}"
-            ),
-            Problem::ImageSize { rows, cols } => write!(
-                f,
-                "images are {rows}x{cols}, expected {IMAGE_SIDE}x{IMAGE_SIDE}"
-            ),
-            Problem::Label { index, value } => {
-                write!(f, "label {index} is {value}, expected a digit 0-9")
+            Problem::TooLarge { limit } => {
+                write!(f, "larger than {} MiB: not an MNIST file", limit >> 20)
             }
+            Problem::Idx(e) => e.fmt(f),
             Problem::CountMismatch { images, labels } => write!(
                 f,
                 "{images} images but {labels} labels in the matching label file"
@@ -160,81 +118,45 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
             return Err(err(path, Problem::Missing));
         }
     };
+    let too_large = || {
+        err(
+            &actual,
+            Problem::TooLarge {
+                limit: MAX_FILE_BYTES,
+            },
+        )
+    };
+    let size = std::fs::metadata(&actual)
+        .map_err(|e| err(&actual, Problem::Io(e.to_string())))?
+        .len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(too_large());
+    }
     let raw = std::fs::read(&actual).map_err(|e| err(&actual, Problem::Io(e.to_string())))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
+        // Inflated with a limit: a gzip bomb is an error, not an exhausted memory.
         let mut out = Vec::with_capacity(raw.len() * 4);
         GzDecoder::new(raw.as_slice())
+            .take(MAX_FILE_BYTES as u64 + 1)
             .read_to_end(&mut out)
             .map_err(|e| err(&actual, Problem::Gzip(e.to_string())))?;
+        if out.len() > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
         Ok(out)
     } else {
         Ok(raw)
     }
 }
 
-fn be_u32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-}
-
-fn check_len(path: &Path, bytes: &[u8], expected: usize) -> Result<(), DataError> {
-    match bytes.len() {
-        n if n < expected => Err(err(path, Problem::Truncated { expected, found: n })),
-        n if n > expected => Err(err(path, Problem::TrailingBytes { expected, found: n })),
-        _ => Ok(()),
-    }
-}
-
-fn check_header(path: &Path, bytes: &[u8], magic: u32, header: usize) -> Result<(), DataError> {
-    let truncated = |found| {
-        err(
-            path,
-            Problem::Truncated {
-                expected: header,
-                found,
-            },
-        )
-    };
-    if bytes.len() < 4 {
-        return Err(truncated(bytes.len()));
-    }
-    let found = be_u32(bytes, 0);
-    if found != magic {
-        return Err(err(
-            path,
-            Problem::Magic {
-                expected: magic,
-                found,
-            },
-        ));
-    }
-    if bytes.len() < header {
-        return Err(truncated(bytes.len()));
-    }
-    Ok(())
-}
-
 /// Parses an IDX image file: returns the pixels, `count × 784` bytes, 0 = background.
 pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
-    check_header(path, bytes, IMAGES_MAGIC, 16)?;
-    let count = be_u32(bytes, 4) as usize;
-    let (rows, cols) = (be_u32(bytes, 8), be_u32(bytes, 12));
-    if rows as usize != IMAGE_SIDE || cols as usize != IMAGE_SIDE {
-        return Err(err(path, Problem::ImageSize { rows, cols }));
-    }
-    check_len(path, bytes, 16 + count * IMAGE_PIXELS)?;
-    Ok(bytes[16..].to_vec())
+    idx::parse_images(bytes).map_err(|e| err(path, Problem::Idx(e)))
 }
 
 /// Parses an IDX label file: one digit 0–9 per image.
 pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
-    check_header(path, bytes, LABELS_MAGIC, 8)?;
-    let count = be_u32(bytes, 4) as usize;
-    check_len(path, bytes, 8 + count)?;
-    let labels = bytes[8..].to_vec();
-    if let Some((index, &value)) = labels.iter().enumerate().find(|(_, v)| **v > 9) {
-        return Err(err(path, Problem::Label { index, value }));
-    }
-    Ok(labels)
+    idx::parse_labels(bytes).map_err(|e| err(path, Problem::Idx(e)))
 }
 
 /// One split of MNIST in memory.
@@ -406,10 +328,10 @@ mod tests {
         let e = read_pair(&gz(&bytes), &gz(&labels_idx(&[0, 1, 2]))).expect_err("must fail");
         assert_eq!(
             e.problem,
-            Problem::Truncated {
+            Problem::Idx(IdxError::Truncated {
                 expected: 16 + 3 * 784,
                 found: 16 + 3 * 784 - 10
-            }
+            })
         );
         assert!(e.to_string().contains("img.gz: truncated"), "{e}");
     }
@@ -419,10 +341,10 @@ mod tests {
         let e = parse_images(Path::new("f"), &[0, 0, 8]).expect_err("must fail");
         assert!(matches!(
             e.problem,
-            Problem::Truncated {
+            Problem::Idx(IdxError::Truncated {
                 expected: 16,
                 found: 3
-            }
+            })
         ));
     }
 
@@ -431,7 +353,10 @@ mod tests {
         let mut bytes = labels_idx(&[1, 2]);
         bytes.push(3);
         let e = parse_labels(Path::new("f"), &bytes).expect_err("must fail");
-        assert!(matches!(e.problem, Problem::TrailingBytes { .. }), "{e}");
+        assert!(
+            matches!(e.problem, Problem::Idx(IdxError::TrailingBytes { .. })),
+            "{e}"
+        );
     }
 
     #[test]
@@ -440,10 +365,10 @@ mod tests {
         let e = read_pair(&labels_idx(&[1, 2]), &labels_idx(&[1, 2])).expect_err("must fail");
         assert_eq!(
             e.problem,
-            Problem::Magic {
+            Problem::Idx(IdxError::Magic {
                 expected: IMAGES_MAGIC,
                 found: LABELS_MAGIC
-            }
+            })
         );
         assert!(
             e.to_string().contains("wrong magic number 0x00000801"),
@@ -469,7 +394,10 @@ mod tests {
     fn images_must_be_28_by_28() {
         let e = read_pair(&images_idx(2, 32, 32, 2 * 1024), &labels_idx(&[0, 1]))
             .expect_err("must fail");
-        assert_eq!(e.problem, Problem::ImageSize { rows: 32, cols: 32 });
+        assert_eq!(
+            e.problem,
+            Problem::Idx(IdxError::ImageSize { rows: 32, cols: 32 })
+        );
         assert!(
             e.to_string().contains("images are 32x32, expected 28x28"),
             "{e}"
@@ -481,10 +409,10 @@ mod tests {
         let e = parse_labels(Path::new("f"), &labels_idx(&[3, 12])).expect_err("must fail");
         assert_eq!(
             e.problem,
-            Problem::Label {
+            Problem::Idx(IdxError::Label {
                 index: 1,
                 value: 12
-            }
+            })
         );
     }
 

@@ -89,8 +89,9 @@ pub fn init_error(no_adapter: bool, cause: impl std::fmt::Display) -> WebError {
     WebError::new(ErrorKind::WebGpuUnavailable, message)
 }
 
-/// Initialises WebGPU once: the device and what the adapter says about itself.
-#[cfg(target_family = "wasm")]
+/// Initialises WebGPU once: the device and what the adapter says about itself. Only in builds
+/// with the `webgpu` feature (the page's second module).
+#[cfg(all(target_family = "wasm", feature = "webgpu"))]
 pub async fn init_webgpu() -> Result<(Device, AdapterInfo), WebError> {
     use burn::tensor::wgpu::{WgpuInitError, wgpu::DeviceType};
     let (device, setup) = Device::wgpu_options()

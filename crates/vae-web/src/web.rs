@@ -7,7 +7,9 @@ use js_sys::{Array, Float32Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::backend::{BackendKind, init_webgpu};
+use crate::backend::BackendKind;
+#[cfg(feature = "webgpu")]
+use crate::backend::init_webgpu;
 use crate::error::{ErrorKind, WebError};
 use crate::session::{Encoded, Session};
 
@@ -171,10 +173,19 @@ pub fn nearest_labels(points: &[f32], labels: &[u8], x: f32, y: f32, k: usize) -
         .collect()
 }
 
+/// Whether this module was built with WebGPU (the `webgpu` feature): the page's first module is
+/// CPU only, and fetches the one with WebGPU where that can help.
+#[wasm_bindgen(js_name = webgpuBuilt)]
+pub fn webgpu_built() -> bool {
+    cfg!(feature = "webgpu")
+}
+
 /// The model, as the page sees it.
 #[wasm_bindgen]
 pub struct Model {
     session: Rc<Session>,
+    /// Kept to load them on WebGPU too (only the module with WebGPU can).
+    #[cfg(feature = "webgpu")]
     weights: Rc<Vec<u8>>,
 }
 
@@ -186,13 +197,16 @@ impl Model {
         let session = Session::load(card_json, &weights)?;
         Ok(Model {
             session: Rc::new(session),
+            #[cfg(feature = "webgpu")]
             weights: Rc::new(weights),
         })
     }
 
     /// Initialises WebGPU (once), loads the weights there and runs a warm-up pass. Resolves
     /// to `true` when WebGPU is usable, `false` when not ([`Model::webgpu_reason`] says why);
-    /// the CPU keeps serving meanwhile and is still the backend in use afterwards.
+    /// the CPU keeps serving meanwhile and is still the backend in use afterwards. Only in the
+    /// module built with the `webgpu` feature (see [`webgpu_built`]).
+    #[cfg(feature = "webgpu")]
     #[wasm_bindgen(js_name = attachWebgpu)]
     pub fn attach_webgpu(&self) -> Promise {
         let (session, weights) = (Rc::clone(&self.session), Rc::clone(&self.weights));

@@ -1,16 +1,19 @@
 //! The web crate in a real browser (headless Chromium): the shipped model on the CPU backend
 //! and on WebGPU (SwiftShader headless) against the trainer's golden values.
 //!
-//! `wasm-pack test --headless --chrome crates/vae-web` (webdriver.json gives Chromium the
-//! WebGPU flags).
+//! `wasm-pack test --headless --chrome crates/vae-web --features webgpu` (webdriver.json gives
+//! Chromium the WebGPU flags; without the feature only the CPU tests are built).
 
 #![cfg(target_family = "wasm")]
 
 mod common;
 
 use common::{CARD, CPU_TOLERANCE, WEBGPU_TOLERANCE, WEIGHTS, check_against_golden};
+#[cfg(feature = "webgpu")]
+use vae_web::BackendKind;
+use vae_web::Session;
+#[cfg(feature = "webgpu")]
 use vae_web::backend::init_webgpu;
-use vae_web::{BackendKind, Session};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -22,6 +25,7 @@ async fn cpu_backend_matches_the_golden_values() {
 }
 
 /// No adapter is a failure, not a skip: this test exists to prove WebGPU works.
+#[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn webgpu_backend_matches_the_golden_values() {
     let session = Session::load(CARD, WEIGHTS).expect("the shipped model loads");

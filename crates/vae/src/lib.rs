@@ -10,7 +10,8 @@
 //! - [`card`]: the model card (`card.json`) that describes an exported model;
 //! - [`index`]: the list of models the page offers (`www/models.json`);
 //! - [`golden`]: the golden-values fixture the browser tests compare with;
-//! - [`weights`]: reading and writing the weights file, f16 or f32;
+//! - [`weights`]: reading and writing the weights file, f32, f16 or 8-bit;
+//! - [`idx`]: MNIST's IDX files (images and labels), checked before anything is allocated;
 //! - [`latents`]: the compact file of test-set latent means the page draws as a scatter;
 //! - [`palette`]: the colour of each digit, for figures and page alike;
 //! - [`preprocess`]: turning a drawing into a 28×28 image the way MNIST was made;
@@ -20,6 +21,7 @@
 pub mod card;
 pub mod config;
 pub mod golden;
+pub mod idx;
 pub mod index;
 pub mod latents;
 pub mod loss;

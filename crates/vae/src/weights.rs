@@ -1,4 +1,4 @@
-//! Reading and writing the weights file (Burn's burnpack format), in f32 or f16 storage.
+//! Reading and writing the weights file (Burn's burnpack format), in f32, f16 or 8-bit storage.
 //!
 //! The weights are plain bytes on both sides: the trainer writes them to `www/model/`, the page
 //! fetches them and hands them to the wasm crate. The architecture is not in these bytes: it
@@ -6,9 +6,11 @@
 //! present with the right shape, so stale or foreign weights are an error, not a broken model.
 
 use burn::prelude::*;
-use burn::store::burn_pack::Error as PackError;
-use burn::store::{ApplyResult, BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
-use burn::tensor::Bytes;
+use burn::store::burn_pack::{
+    Error as PackError, Reader as PackReader, Tensor as PackTensor, Writer as PackWriter,
+};
+use burn::store::{ApplyResult, BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot, bridge};
+use burn::tensor::{Bytes, DType};
 
 use crate::config::VaeConfig;
 use crate::model::Vae;
@@ -21,7 +23,14 @@ pub enum Storage {
     F32,
     /// 16-bit floats: half the size; converted back to f32 when loaded.
     F16,
+    /// 8-bit integers with one f32 scale per output channel (each column of a weight matrix:
+    /// w = q · scale, q ∈ [−127, 127]), biases in f32: a quarter of the size; dequantised to f32
+    /// when loaded. The scales are stored beside each matrix as `<name>.q8scale`.
+    Q8,
 }
+
+/// Suffix of the tensor holding a [`Storage::Q8`] matrix's per-column scales.
+pub const Q8_SCALE_SUFFIX: &str = ".q8scale";
 
 /// What went wrong while reading or writing weights.
 #[derive(Debug, thiserror::Error)]
@@ -78,8 +87,150 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Quantises a row-major `rows × cols` matrix to 8 bits per value with one scale per column
+/// (symmetric: `scale = max |w| / 127`, 0 → scale 1). Returns the values and the scales.
+pub fn quantise_columns(values: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
+    let mut scales = vec![0.0f32; cols];
+    for row in values.chunks_exact(cols) {
+        for (s, v) in scales.iter_mut().zip(row) {
+            *s = s.max(v.abs());
+        }
+    }
+    for s in &mut scales {
+        *s = if *s > 0.0 && s.is_finite() {
+            *s / 127.0
+        } else {
+            1.0
+        };
+    }
+    let q = values
+        .chunks_exact(cols)
+        .flat_map(|row| {
+            row.iter()
+                .zip(&scales)
+                .map(|(v, s)| (v / s).round().clamp(-127.0, 127.0) as i8)
+        })
+        .collect();
+    (q, scales)
+}
+
+fn pack_error(e: impl std::fmt::Display) -> WeightsError {
+    WeightsError::Format(e.to_string())
+}
+
+/// [`Storage::Q8`] bytes: every 2-D weight as i8 plus its column scales, everything else f32.
+fn to_q8_bytes(model: &Vae) -> Result<Vec<u8>, WeightsError> {
+    let mut out = Vec::new();
+    for tensor in model.collect(None, None, false) {
+        let name = tensor.name.clone();
+        let data = bridge::into_data(tensor)
+            .map_err(pack_error)?
+            .convert::<f32>();
+        let shape = data.shape().clone();
+        let values = data
+            .try_to_vec::<f32>()
+            .map_err(|e| pack_error(format!("{e:?}")))?;
+        if let [_, cols] = shape.as_slice() {
+            let (q, scales) = quantise_columns(&values, *cols);
+            out.push(bridge::from_data(
+                TensorData::new(scales, [*cols]),
+                format!("{name}{Q8_SCALE_SUFFIX}"),
+                None,
+            ));
+            out.push(bridge::from_data(TensorData::new(q, shape), name, None));
+        } else {
+            out.push(bridge::from_data(
+                TensorData::new(values, shape),
+                name,
+                None,
+            ));
+        }
+    }
+    let bytes = PackWriter::new(out).into_bytes().map_err(pack_error)?;
+    Ok(bytes.to_vec())
+}
+
+/// The tensors of [`Storage::Q8`] bytes, dequantised to f32 (each matrix with its scales).
+fn from_q8_bytes(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
+    let tensors = PackReader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .and_then(PackReader::into_tensors)
+        .map_err(pack_error)?;
+    let mut scales = std::collections::BTreeMap::new();
+    let mut rest = Vec::new();
+    for tensor in tensors {
+        match tensor.name.strip_suffix(Q8_SCALE_SUFFIX) {
+            Some(base) => {
+                let base = base.to_string();
+                let data = bridge::into_data(tensor).map_err(pack_error)?;
+                let values = data
+                    .try_to_vec::<f32>()
+                    .map_err(|e| pack_error(format!("the scales of {base}: {e:?}")))?;
+                scales.insert(base, values);
+            }
+            None => rest.push(tensor),
+        }
+    }
+    let mut out = Vec::with_capacity(rest.len());
+    for tensor in rest {
+        let name = tensor.name.clone();
+        let data = bridge::into_data(tensor).map_err(pack_error)?;
+        let shape = data.shape().clone();
+        let values = match (data.dtype(), scales.remove(&name)) {
+            (DType::I8, Some(s)) => {
+                let q = data
+                    .try_to_vec::<i8>()
+                    .map_err(|e| pack_error(format!("{name}: {e:?}")))?;
+                let cols = match shape.as_slice() {
+                    [_, cols] if *cols == s.len() => *cols,
+                    _ => {
+                        return Err(WeightsError::Mismatch(format!(
+                            "{name} has shape {shape:?} but {} column scales",
+                            s.len()
+                        )));
+                    }
+                };
+                q.chunks_exact(cols)
+                    .flat_map(|row| row.iter().zip(&s).map(|(&q, s)| f32::from(q) * s))
+                    .collect()
+            }
+            (DType::I8, None) => {
+                return Err(WeightsError::Mismatch(format!(
+                    "{name} is 8-bit but has no scales ({name}{Q8_SCALE_SUFFIX})"
+                )));
+            }
+            (DType::F32, None) if shape.as_slice().len() == 2 => {
+                return Err(WeightsError::Mismatch(format!(
+                    "{name} is an f32 matrix, but the card says 8-bit weights (a stale card?)"
+                )));
+            }
+            (DType::F32, None) => data
+                .try_to_vec::<f32>()
+                .map_err(|e| pack_error(format!("{name}: {e:?}")))?,
+            (dtype, _) => {
+                return Err(WeightsError::Mismatch(format!(
+                    "{name} is stored as {dtype:?}; 8-bit weights hold i8 matrices and f32 vectors"
+                )));
+            }
+        };
+        out.push(bridge::from_data(
+            TensorData::new(values, shape),
+            name,
+            None,
+        ));
+    }
+    if let Some(orphan) = scales.keys().next() {
+        return Err(WeightsError::Mismatch(format!(
+            "scales for {orphan}, which is not in the file"
+        )));
+    }
+    Ok(out)
+}
+
 /// Serialises the model's weights into burnpack bytes.
 pub fn to_bytes(model: &Vae, storage: Storage) -> Result<Vec<u8>, WeightsError> {
+    if storage == Storage::Q8 {
+        return to_q8_bytes(model);
+    }
     let mut store = BurnpackStore::from_bytes(None);
     if storage == Storage::F16 {
         store = store.with_to_adapter(HalfPrecisionAdapter::new());
@@ -105,6 +256,13 @@ pub fn from_bytes(
 ) -> Result<Vae, WeightsError> {
     config.validate().map_err(WeightsError::Config)?;
     let mut model = Vae::new(config, device);
+    if storage == Storage::Q8 {
+        let result = model.apply(from_q8_bytes(bytes)?, None, None, false);
+        return match describe(&result) {
+            Some(problem) => Err(WeightsError::Mismatch(problem)),
+            None => Ok(model),
+        };
+    }
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));
     if storage == Storage::F16 {
         // The adapter casts in whichever direction the source asks: here f16 → f32.

@@ -61,6 +61,36 @@ fn f16_export_is_half_the_size_and_close() {
 }
 
 #[test]
+fn q8_export_is_a_quarter_of_the_size_and_close() {
+    let d = Device::flex();
+    let model = Vae::new(&config(), &d);
+    let full = weights::to_bytes(&model, Storage::F32).expect("export");
+    let q8 = weights::to_bytes(&model, Storage::Q8).expect("export");
+    assert!(
+        q8.len() * 10 < full.len() * 3,
+        "{} vs {} bytes",
+        q8.len(),
+        full.len()
+    );
+    let loaded = weights::from_bytes(&config(), Storage::Q8, &q8, &d).expect("load");
+    let (a, b) = (probe_outputs(&model, &d), probe_outputs(&loaded, &d));
+    for (x, y) in a.0.iter().zip(&b.0).chain(a.1.iter().zip(&b.1)) {
+        assert!((x - y).abs() < 3e-2, "{x} vs {y}");
+    }
+    // 8-bit bytes are not f32 or f16 bytes, and the other way round: an error, not a panic.
+    assert!(weights::from_bytes(&config(), Storage::F32, &q8, &d).is_err());
+    assert!(weights::from_bytes(&config(), Storage::Q8, &full, &d).is_err());
+}
+
+#[test]
+fn quantising_a_column_keeps_its_largest_value_and_sign() {
+    // 2 × 3, row-major: columns (1, −4), (0, 0), (0.5, 0.25).
+    let (q, scales) = weights::quantise_columns(&[1.0, 0.0, 0.5, -4.0, 0.0, 0.25], 3);
+    assert_eq!(scales, vec![4.0 / 127.0, 1.0, 0.5 / 127.0]);
+    assert_eq!(q, vec![32, 0, 127, -127, 0, 64]);
+}
+
+#[test]
 fn weights_of_another_architecture_are_rejected() {
     let d = Device::flex();
     let bytes = weights::to_bytes(&Vae::new(&config(), &d), Storage::F32).expect("export");

@@ -28,10 +28,10 @@ bash scripts/setup-web.sh
 echo "== cargo test --workspace"
 cargo test --workspace
 
-echo "== wasm-pack test --headless --chrome crates/vae-web"
+echo "== wasm-pack test --headless --chrome crates/vae-web --features webgpu"
 export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
-wasm-pack test --headless --chrome crates/vae-web
+wasm-pack test --headless --chrome crates/vae-web --features webgpu
 
 echo "== unit tests of the page's JS modules (tests/unit)"
 node --test tests/unit/

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Runs every test of the project:
-#   1. cargo test --workspace: model, trainer (training steps on wgpu against the CPU among
-#      them), web crate logic (natively), shipped-model guard;
+#   1. cargo test --workspace: model, trainer (training steps on wgpu against the CPU, SIGKILL
+#      at random moments among them), web crate logic (natively), shipped-model guard, and the
+#      fuzz targets' short run (crates/vae-fuzz: corpus, regressions, seeded mutations);
 #   2. wasm-pack test --headless --chrome crates/vae-web: the web crate in headless Chromium,
 #      on the CPU backend and on WebGPU, against the trainer's golden values;
 #   3. unit tests of the page's pure JS modules (node's test runner);
-#   4. the end-to-end tests: the built page, served, driven in headless Chromium.
+#   4. the end-to-end tests: the built page, served, driven in headless Chromium (drawing and
+#      exploring, faults, a new deploy under a returning visitor, accessibility, a short soak).
 # Installs the wasm tools when missing (scripts/setup-web.sh); Chromium and ChromeDriver come
 # from Debian (installed here when running as root with apt-get).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# The browser tests need Chromium and ChromeDriver; the trainer's wgpu test needs a Vulkan
-# driver (Mesa's software one, lavapipe, where there is no GPU).
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
-  || ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+# The browser tests need Chromium and ChromeDriver (CHROMIUM and CHROMEDRIVER may name others,
+# e.g. a hosted runner's Chrome); the trainer's wgpu test needs a Vulkan driver (Mesa's software
+# one, lavapipe, where there is no GPU).
+export CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
+export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
+if [ ! -x "$CHROMIUM" ] || [ ! -x "$CHROMEDRIVER" ] || ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && apt-get install -y -qq chromium chromium-driver mesa-vulkan-drivers
+    CHROMIUM=$(command -v chromium)
+    CHROMEDRIVER=$(command -v chromedriver)
   else
     echo "error: the tests need chromium, chromedriver and a Vulkan driver (apt-get install chromium chromium-driver mesa-vulkan-drivers)" >&2
     exit 1
@@ -29,7 +35,6 @@ echo "== cargo test --workspace"
 cargo test --workspace
 
 echo "== wasm-pack test --headless --chrome crates/vae-web --features webgpu"
-export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 wasm-pack test --headless --chrome crates/vae-web --features webgpu
 
@@ -40,4 +45,4 @@ echo "== end-to-end tests (tests/e2e)"
 bash scripts/build-web.sh
 cd tests/e2e
 npm ci --no-audit --no-fund --silent
-CHROMIUM=$(command -v chromium) npm test
+npm test

@@ -149,7 +149,8 @@ function startClient(status, getExplorer, link) {
  * - `decode(z)`: decodes `[x, y]` through the worker, as the page does;
  * - `crashWorker()`: makes the model worker die, as a wasm trap would;
  * - `loseWebgpu()`: destroys the worker's WebGPU device, as a driver reset would lose it;
- * - `timings()`: the last round-trip times through the worker (ms) per kind of request.
+ * - `timings()`: the last round-trip times through the worker (ms) per kind of request;
+ * - `wasmMemory()`: the worker's wasm memories in bytes, `{cpu, webgpu}` (null: not loaded).
  */
 function exposeTestSurface(client, explorer, status) {
   window.latentCanvas = Object.freeze({
@@ -159,6 +160,7 @@ function exposeTestSurface(client, explorer, status) {
     crashWorker: () => client.crash(),
     loseWebgpu: () => client.call('loseDevice'),
     timings: () => structuredClone(status.samples),
+    wasmMemory: () => client.call('memory'),
   });
 }
 

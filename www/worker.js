@@ -48,6 +48,8 @@ let backendReason = '';
 let stallMs = STALL_MS;
 let modulesUrl = null;
 let modules = null;
+/** Each loaded wasm module's linear memory (for the soak's figures). */
+const memories = {};
 /** Settles when the model is loaded: calls that arrive earlier (after a restart) wait for it. */
 let markLoaded;
 const loaded = new Promise((resolve, reject) => { markLoaded = { resolve, reject }; });
@@ -106,7 +108,8 @@ async function importModule(which) {
   const wasmBytes = await fetchBytes(url, url.pathname.split('/').pop().replace(/\.js$/, '_bg.wasm'));
   try {
     const module = await import(url);
-    await module.default({ module_or_path: wasmBytes });
+    const exports = await module.default({ module_or_path: wasmBytes });
+    memories[which] = exports.memory;
     return module;
   } catch (e) {
     throw new ModelError('bad-model', `The WebAssembly module ${url.pathname} failed to load ` +
@@ -370,6 +373,11 @@ const ops = {
     backendReason = 'chosen by you';
     postMessage({ ...backendInfo(), settled: true });
     return [{ backend: active }, []];
+  },
+  /** The wasm modules' linear memory, in bytes (it grows and never shrinks: a leak shows). */
+  async memory() {
+    const size = (m) => m?.buffer.byteLength ?? null;
+    return [{ cpu: size(memories.cpu), webgpu: size(memories.webgpu) }, []];
   },
   /** Test hook: the worker dies as it would on a wasm trap. */
   async crash() {

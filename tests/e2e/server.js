@@ -2,6 +2,7 @@
 // static host would), records every request, and can corrupt, hide or stall a file on demand;
 // optionally gzips what a static host would (as GitHub Pages does).
 
+import crypto from 'node:crypto';
 import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -27,13 +28,24 @@ const TYPES = {
  * Starts a server on 127.0.0.1 (a free port) for `root`, under `prefix` (e.g. "/demo/").
  * `overrides` maps a path below the prefix to a Buffer to serve instead, null for a 404, or
  * `STALL` for a response that sends its headers and then nothing. `options.gzip`: compress
- * responses as a static host would.
+ * responses as a static host would; `options.cache`: cache headers as GitHub Pages sends them
+ * (`max-age=600` and an ETag, answering a matching `If-None-Match` with 304). The returned
+ * `setRoot(dir)` serves another tree from then on (a new deploy).
  */
 export async function serve(root, prefix, overrides = {}, options = {}) {
   const requests = [];
   const stalled = new Set();
   const send = (req, res, file, body) => {
     const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
+    if (options.cache) {
+      const etag = `"${crypto.createHash('sha1').update(body).digest('hex')}"`;
+      headers['cache-control'] = 'max-age=600';
+      headers.etag = etag;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+    }
     if (options.gzip && COMPRESSED.has(path.extname(file)) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
       headers['content-encoding'] = 'gzip';
       body = zlib.gzipSync(body, { level: 6 });
@@ -83,6 +95,7 @@ export async function serve(root, prefix, overrides = {}, options = {}) {
     url: `http://127.0.0.1:${port}${prefix}`,
     origin: `http://127.0.0.1:${port}`,
     requests,
+    setRoot: (dir) => { root = dir; },
     close: () => {
       for (const res of stalled) res.destroy();
       return new Promise((resolve) => server.close(resolve));

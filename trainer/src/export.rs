@@ -84,9 +84,10 @@ fn digests(dir: &Path) -> Result<Vec<FileDigest>> {
 }
 
 /// Picks the smallest storage whose loss of quality is within bounds: 8-bit if it moves the
-/// test negative ELBO by less than [`Q8_TOLERANCE`], else f16 if by less than
-/// [`F16_TOLERANCE`], else f32. Returns the bytes, their storage, and the model as the page will
-/// load it.
+/// test negative ELBO by less than [`Q8_TOLERANCE`] (keeping in f16, most costly first, the
+/// matrices whose 8 bits alone cost the most, but never more than half of them), else f16 if by
+/// less than [`F16_TOLERANCE`], else f32. Returns the bytes, their storage, and the model as
+/// the page will load it.
 fn choose_storage(
     model: &Vae,
     state: &TrainState,
@@ -94,27 +95,52 @@ fn choose_storage(
     device: &Device,
 ) -> Result<(Vec<u8>, Storage, Vae)> {
     let arch = &state.hyper.architecture;
-    let stored = |storage| -> Result<(Vec<u8>, Storage, Vae, f64)> {
-        let bytes = weights::to_bytes(model, storage)?;
+    let load = |bytes: Vec<u8>, storage| -> Result<(Vec<u8>, Storage, Vae, f64)> {
         let loaded = weights::from_bytes(arch, storage, &bytes, device)?;
         let neg_elbo = elbo_terms(&loaded, &data.test, device)?.neg_elbo();
         Ok((bytes, storage, loaded, neg_elbo))
     };
-    let full = stored(Storage::F32)?;
-    let mut choice = None;
-    for (storage, limit) in [(Storage::Q8, Q8_TOLERANCE), (Storage::F16, F16_TOLERANCE)] {
-        let candidate = stored(storage)?;
-        let change = candidate.3 - full.3;
+    let full = load(weights::to_bytes(model, Storage::F32)?, Storage::F32)?;
+    let report = |what: &str, c: &(Vec<u8>, Storage, Vae, f64), limit: f64| {
         eprintln!(
-            "test neg ELBO: f32 {:.4}, {storage:?} {:.4} (change {change:+.4} nats; limit {limit})",
-            full.3, candidate.3
+            "test neg ELBO: f32 {:.4}, {what} {:.4} (change {:+.4} nats; limit {limit}; {} bytes)",
+            full.3,
+            c.3,
+            c.3 - full.3,
+            c.0.len()
         );
-        if change.abs() < limit {
-            choice = Some(candidate);
-            break;
+        (c.3 - full.3).abs() < limit
+    };
+    let mut q8 = load(weights::to_q8_bytes(model, &[])?, Storage::Q8)?;
+    if !report("Q8", &q8, Q8_TOLERANCE) {
+        // What each matrix costs in 8 bits on its own (the others f16).
+        let matrices = weights::q8_matrices(model);
+        let mut costs = Vec::new();
+        for name in &matrices {
+            let others: Vec<String> = matrices.iter().filter(|m| *m != name).cloned().collect();
+            let alone = load(weights::to_q8_bytes(model, &others)?, Storage::Q8)?;
+            costs.push((alone.3 - full.3, name.clone()));
+        }
+        costs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut keep = Vec::new();
+        for (cost, name) in costs.into_iter().take(matrices.len() / 2) {
+            eprintln!("  {name} in 8 bits alone: {cost:+.4} nats: kept in f16");
+            keep.push(name);
+            q8 = load(weights::to_q8_bytes(model, &keep)?, Storage::Q8)?;
+            if report(&format!("Q8 ({} in f16)", keep.len()), &q8, Q8_TOLERANCE) {
+                break;
+            }
         }
     }
-    let (bytes, storage, loaded, _) = choice.unwrap_or(full);
+    if (q8.3 - full.3).abs() < Q8_TOLERANCE {
+        return Ok((q8.0, q8.1, q8.2));
+    }
+    let half = load(weights::to_bytes(model, Storage::F16)?, Storage::F16)?;
+    let (bytes, storage, loaded, _) = if report("F16", &half, F16_TOLERANCE) {
+        half
+    } else {
+        full
+    };
     Ok((bytes, storage, loaded))
 }
 

@@ -11,8 +11,6 @@ use vae::idx::{self, IdxError};
 /// The largest file (inflated) read: MNIST's largest is 47 MB.
 pub const MAX_FILE_BYTES: usize = 128 << 20;
 
-pub use vae::idx::{IMAGES_MAGIC, LABELS_MAGIC};
-
 /// One of MNIST's four files, with the MD5 of the gzipped original.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MnistFile {
@@ -248,6 +246,7 @@ impl Mnist {
 mod tests {
     use super::*;
     use std::io::Write;
+    use vae::idx::{IMAGES_MAGIC, LABELS_MAGIC};
 
     fn images_idx(count: u32, rows: u32, cols: u32, pixels: usize) -> Vec<u8> {
         let mut b = Vec::new();

@@ -80,7 +80,16 @@ impl Latents {
         let dims = u16_at(6) as usize;
         let count = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
         let scale = f32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-        let expected = HEADER + count * dims * 2 + count;
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(LatentsError::Format(format!(
+                "the scale is {scale}, expected a positive number"
+            )));
+        }
+        // Checked: on wasm32 a header's count × dims can overflow usize.
+        let expected = count
+            .checked_mul(dims * 2 + 1)
+            .and_then(|n| n.checked_add(HEADER))
+            .unwrap_or(usize::MAX);
         if bytes.len() != expected {
             return Err(LatentsError::Truncated(format!(
                 "{} bytes, the header announces {count} points of {dims} dims = {expected} bytes",
@@ -93,6 +102,11 @@ impl Latents {
             .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 * scale)
             .collect();
         let labels = bytes[HEADER + count * dims * 2..].to_vec();
+        if let Some((i, l)) = labels.iter().enumerate().find(|(_, l)| **l > 9) {
+            return Err(LatentsError::Format(format!(
+                "label {i} is {l}, expected a digit 0-9"
+            )));
+        }
         Ok(Self {
             dims,
             points,

@@ -10,7 +10,7 @@ use burn::store::burn_pack::{
     Error as PackError, Reader as PackReader, Tensor as PackTensor, Writer as PackWriter,
 };
 use burn::store::{ApplyResult, BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot, bridge};
-use burn::tensor::{Bytes, DType};
+use burn::tensor::{Bytes, DType, f16};
 
 use crate::config::VaeConfig;
 use crate::model::Vae;
@@ -23,9 +23,11 @@ pub enum Storage {
     F32,
     /// 16-bit floats: half the size; converted back to f32 when loaded.
     F16,
-    /// 8-bit integers with one f32 scale per output channel (each column of a weight matrix:
-    /// w = q · scale, q ∈ [−127, 127]), biases in f32: a quarter of the size; dequantised to f32
-    /// when loaded. The scales are stored beside each matrix as `<name>.q8scale`.
+    /// 8-bit integers with f16 scales per output channel (each column of a weight matrix, one
+    /// scale per [`Q8_GROUP`] rows: w = q · scale, q ∈ [−127, 127]), biases in f32: under a
+    /// third of the size; dequantised to f32 when loaded. The scales are stored beside each
+    /// matrix as `<name>.q8scale`; matrices under [`Q8_MIN_VALUES`] values stay f32, and the
+    /// exporter may keep a sensitive matrix in f16 (see [`to_q8_bytes`]).
     Q8,
 }
 
@@ -87,27 +89,45 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Quantises a row-major `rows × cols` matrix to 8 bits per value with one scale per column
-/// (symmetric: `scale = max |w| / 127`, 0 → scale 1). Returns the values and the scales.
+/// Matrices with fewer values than this stay f32 in [`Storage::Q8`]: they cost nothing, and
+/// they include the encoder's heads, where a small error moves every latent code (measured on
+/// the shipped model: 8 bits there alone cost 0.37 nats).
+pub const Q8_MIN_VALUES: usize = 4096;
+
+/// Rows of a matrix that share one [`Storage::Q8`] scale per column: finer groups follow the
+/// weights' magnitudes more closely (an outlier coarsens only its own group's steps).
+pub const Q8_GROUP: usize = 32;
+
+/// Quantises a row-major `rows × cols` matrix to 8 bits per value, symmetric (`w ≈ q · scale`),
+/// with one scale per column for each group of [`Q8_GROUP`] rows: `scale = max |w| / 127` over
+/// the group's part of the column (1 where that is 0), rounded to f16 as the file stores it. Returns the values and the
+/// `⌈rows / Q8_GROUP⌉ × cols` scales, row-major.
 pub fn quantise_columns(values: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
-    let mut scales = vec![0.0f32; cols];
-    for row in values.chunks_exact(cols) {
-        for (s, v) in scales.iter_mut().zip(row) {
-            *s = s.max(v.abs());
+    let cols = cols.max(1);
+    let mut scales = Vec::new();
+    for group in values.chunks(Q8_GROUP * cols) {
+        let mut max = vec![0.0f32; cols];
+        for row in group.chunks_exact(cols) {
+            for (m, v) in max.iter_mut().zip(row) {
+                *m = m.max(v.abs());
+            }
         }
-    }
-    for s in &mut scales {
-        *s = if *s > 0.0 && s.is_finite() {
-            *s / 127.0
-        } else {
-            1.0
-        };
+        // Stored as f16: each scale rounded to what the file holds (never to 0).
+        scales.extend(max.iter().map(|&m| {
+            if m > 0.0 && m.is_finite() {
+                f16::from_f32(m / 127.0).max(f16::from_bits(1)).to_f32()
+            } else {
+                1.0
+            }
+        }));
     }
     let q = values
         .chunks_exact(cols)
-        .flat_map(|row| {
+        .enumerate()
+        .flat_map(|(r, row)| {
+            let s = &scales[(r / Q8_GROUP) * cols..];
             row.iter()
-                .zip(&scales)
+                .zip(s)
                 .map(|(v, s)| (v / s).round().clamp(-127.0, 127.0) as i8)
         })
         .collect();
@@ -118,8 +138,22 @@ fn pack_error(e: impl std::fmt::Display) -> WeightsError {
     WeightsError::Format(e.to_string())
 }
 
-/// [`Storage::Q8`] bytes: every 2-D weight as i8 plus its column scales, everything else f32.
-fn to_q8_bytes(model: &Vae) -> Result<Vec<u8>, WeightsError> {
+/// The matrices [`Storage::Q8`] stores in 8 bits (unless kept): those of [`Q8_MIN_VALUES`]
+/// values or more.
+pub fn q8_matrices(model: &Vae) -> Vec<String> {
+    model
+        .collect(None, None, false)
+        .into_iter()
+        .filter(|t| t.shape.num_dims() == 2 && t.shape.num_elements() >= Q8_MIN_VALUES)
+        .map(|t| t.name)
+        .collect()
+}
+
+/// [`Storage::Q8`] bytes: every matrix of [`q8_matrices`] as i8 plus its column scales, except
+/// those named in `keep_f16` (stored as f16: where 8 bits cost the model too much); everything
+/// else f32.
+pub fn to_q8_bytes(model: &Vae, keep_f16: &[String]) -> Result<Vec<u8>, WeightsError> {
+    let quantised = q8_matrices(model);
     let mut out = Vec::new();
     for tensor in model.collect(None, None, false) {
         let name = tensor.name.clone();
@@ -127,13 +161,19 @@ fn to_q8_bytes(model: &Vae) -> Result<Vec<u8>, WeightsError> {
             .map_err(pack_error)?
             .convert::<f32>();
         let shape = data.shape().clone();
+        if keep_f16.contains(&name) {
+            out.push(bridge::from_data(data.convert::<f16>(), name, None));
+            continue;
+        }
         let values = data
             .try_to_vec::<f32>()
             .map_err(|e| pack_error(format!("{e:?}")))?;
-        if let [_, cols] = shape.as_slice() {
+        if let [rows, cols] = shape.as_slice()
+            && quantised.contains(&name)
+        {
             let (q, scales) = quantise_columns(&values, *cols);
             out.push(bridge::from_data(
-                TensorData::new(scales, [*cols]),
+                TensorData::new(scales, [rows.div_ceil(Q8_GROUP), *cols]).convert::<f16>(),
                 format!("{name}{Q8_SCALE_SUFFIX}"),
                 None,
             ));
@@ -162,7 +202,14 @@ fn from_q8_bytes(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
             Some(base) => {
                 let base = base.to_string();
                 let data = bridge::into_data(tensor).map_err(pack_error)?;
+                if data.dtype() != DType::F16 {
+                    return Err(WeightsError::Mismatch(format!(
+                        "the scales of {base} are {:?}, expected f16",
+                        data.dtype()
+                    )));
+                }
                 let values = data
+                    .convert::<f32>()
                     .try_to_vec::<f32>()
                     .map_err(|e| pack_error(format!("the scales of {base}: {e:?}")))?;
                 scales.insert(base, values);
@@ -180,17 +227,27 @@ fn from_q8_bytes(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
                 let q = data
                     .try_to_vec::<i8>()
                     .map_err(|e| pack_error(format!("{name}: {e:?}")))?;
-                let cols = match shape.as_slice() {
-                    [_, cols] if *cols == s.len() => *cols,
+                let (rows, cols) = match shape.as_slice() {
+                    [rows, cols] if s.len() == rows.div_ceil(Q8_GROUP) * cols => (*rows, *cols),
                     _ => {
                         return Err(WeightsError::Mismatch(format!(
-                            "{name} has shape {shape:?} but {} column scales",
+                            "{name} has shape {shape:?} but {} scales",
                             s.len()
                         )));
                     }
                 };
+                if q.len() != rows * cols {
+                    return Err(WeightsError::Mismatch(format!(
+                        "{name}: {} values",
+                        q.len()
+                    )));
+                }
                 q.chunks_exact(cols)
-                    .flat_map(|row| row.iter().zip(&s).map(|(&q, s)| f32::from(q) * s))
+                    .enumerate()
+                    .flat_map(|(r, row)| {
+                        let scales = &s[(r / Q8_GROUP) * cols..];
+                        row.iter().zip(scales).map(|(&q, s)| f32::from(q) * s)
+                    })
                     .collect()
             }
             (DType::I8, None) => {
@@ -198,7 +255,13 @@ fn from_q8_bytes(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
                     "{name} is 8-bit but has no scales ({name}{Q8_SCALE_SUFFIX})"
                 )));
             }
-            (DType::F32, None) if shape.as_slice().len() == 2 => {
+            (DType::F16, None) => data
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .map_err(|e| pack_error(format!("{name}: {e:?}")))?,
+            (DType::F32, None)
+                if shape.as_slice().len() == 2 && shape.num_elements() >= Q8_MIN_VALUES =>
+            {
                 return Err(WeightsError::Mismatch(format!(
                     "{name} is an f32 matrix, but the card says 8-bit weights (a stale card?)"
                 )));
@@ -208,7 +271,7 @@ fn from_q8_bytes(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
                 .map_err(|e| pack_error(format!("{name}: {e:?}")))?,
             (dtype, _) => {
                 return Err(WeightsError::Mismatch(format!(
-                    "{name} is stored as {dtype:?}; 8-bit weights hold i8 matrices and f32 vectors"
+                    "{name} is stored as {dtype:?}; 8-bit weights hold i8, f16 and f32 tensors"
                 )));
             }
         };
@@ -229,7 +292,7 @@ fn from_q8_bytes(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
 /// Serialises the model's weights into burnpack bytes.
 pub fn to_bytes(model: &Vae, storage: Storage) -> Result<Vec<u8>, WeightsError> {
     if storage == Storage::Q8 {
-        return to_q8_bytes(model);
+        return to_q8_bytes(model, &[]);
     }
     let mut store = BurnpackStore::from_bytes(None);
     if storage == Storage::F16 {

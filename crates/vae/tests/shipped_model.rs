@@ -45,8 +45,8 @@ fn shipped_weights_load_into_the_current_architecture() {
     assert!((20..400).contains(&ink), "{ink} inked pixels at z = 0");
 }
 
-/// Issue 6's bar (a test negative ELBO ≤ 135 nats), and what the shipped model reaches beyond
-/// it, kept from regressing (5-NN accuracy 87.2 %: the 88 % goal is not reached yet; see the
+/// Issue 6's bar (a test negative ELBO ≤ 135 nats) and its separation goal (5-NN accuracy of
+/// the test μ ≥ 88 %), kept from regressing (the shipped model: 132.66 and 88.9 %; see the
 /// README's table of runs).
 #[test]
 fn shipped_model_meets_the_quality_bar() {
@@ -58,7 +58,7 @@ fn shipped_model_meets_the_quality_bar() {
         m.neg_elbo
     );
     assert!((m.recon + m.kl - m.neg_elbo).abs() < 1e-6);
-    assert!(m.knn5_acc >= 0.87, "5-NN accuracy {} < 0.87", m.knn5_acc);
+    assert!(m.knn5_acc >= 0.88, "5-NN accuracy {} < 0.88", m.knn5_acc);
     let iw = m
         .iw_nll
         .expect("the card reports the importance-weighted bound");

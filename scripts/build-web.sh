@@ -12,8 +12,17 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/setup-web.sh
 pkg=www/pkg
+# Nothing that goes into the modules changed since they were built (by modification time, as
+# make sees it): done, without even asking cargo.
+if [ -f $pkg/modules.json ] \
+  && [ -z "$(find crates/vae crates/vae-web Cargo.toml Cargo.lock "$0" -newer $pkg/modules.json -print -quit)" ] \
+  && all=$(grep -o '"[^"]*\.js"' $pkg/modules.json | tr -d '"') \
+  && (cd $pkg && for f in $all; do [ -f "$f" ] && [ -f "${f%.js}_bg.wasm" ] || exit 1; done); then
+  echo "$pkg is up to date: $(tr -d '\n' < $pkg/modules.json)"
+  exit 0
+fi
+bash scripts/setup-web.sh
 mkdir -p "$pkg" target/web
 wasm_opt=.tools/node_modules/.bin/wasm-opt
 tools="$(wasm-bindgen --version) $( [ -x $wasm_opt ] && $wasm_opt --version || echo no-wasm-opt)"
@@ -46,15 +55,17 @@ build_variant() {
     mv "target/web/bindgen/$out.js" "$pkg/"
     echo "$variant: $pkg/$out ($(stat -c %s "$pkg/${out}_bg.wasm") bytes of wasm)"
   fi
-  # Older builds of this variant go.
-  find "$pkg" -maxdepth 1 -name "$name-*" ! -name "$out.js" ! -name "${out}_bg.wasm" -delete
+  # Older builds of this variant go once modules.json names the new one (below).
+  stale+=($(find "$pkg" -maxdepth 1 -name "$name-*" ! -name "$out.js" ! -name "${out}_bg.wasm"))
   modules+=("\"$variant\": \"$out.js\"")
 }
 
 modules=()
+stale=()
 build_variant cpu
 build_variant webgpu
 # Written last, once both modules are in place (the worker reads it to find them).
 (IFS=,; echo "{${modules[*]}}") > "$pkg/modules.json.tmp"
 mv "$pkg/modules.json.tmp" "$pkg/modules.json"
+rm -f "${stale[@]}"
 rm -f "$pkg/vae_web.js" "$pkg/vae_web_bg.wasm"  # unhashed names of older builds

@@ -104,11 +104,15 @@ async function fetchBytes(dir, name) {
 /** Imports one of the two wasm modules named in pkg/modules.json and initialises it. */
 async function importModule(which) {
   const url = new URL(modules[which], modulesUrl);
-  // The wasm through fetchBytes: revalidated, and given up with a message if it stalls.
-  const wasmBytes = await fetchBytes(url, url.pathname.split('/').pop().replace(/\.js$/, '_bg.wasm'));
+  // The wasm through fetchBytes (revalidated, and given up with a message if it stalls), its
+  // glue imported meanwhile.
+  const wasmBytes = fetchBytes(url, url.pathname.split('/').pop().replace(/\.js$/, '_bg.wasm'));
+  const glue = import(url);
+  glue.catch(() => {});
+  await wasmBytes;
   try {
-    const module = await import(url);
-    const exports = await module.default({ module_or_path: wasmBytes });
+    const module = await glue;
+    const exports = await module.default({ module_or_path: await wasmBytes });
     memories[which] = exports.memory;
     return module;
   } catch (e) {
@@ -253,7 +257,13 @@ async function probeAdapter() {
  *  measures it against the CPU even on a software adapter, 'cpu' never fetches it. */
 async function settleBackend(forced) {
   if (forced === 'cpu') {
-    backendReason = 'the CPU was requested (by the link or ?backend=cpu)';
+    backendReason = 'the CPU was requested (by the link, ?backend=cpu or your choice)';
+    // WebGPU stays on offer (its module is fetched only if picked).
+    const adapter = await probeAdapter();
+    if (adapter) {
+      webgpu = 'offered';
+      adapterName = adapter.name;
+    }
   } else if (!('gpu' in navigator)) {
     backendReason = 'this browser has no WebGPU';
   } else {

@@ -32,7 +32,8 @@ async function once(browser, site) {
   const fetched = [];
   page.on('requestfinished', async (request) => {
     const sizes = await request.sizes();
-    fetched.push({ url: request.url(), bytes: sizes.responseBodySize + sizes.responseHeadersSize });
+    const t = request.timing();
+    fetched.push({ url: request.url(), bytes: sizes.responseBodySize + sizes.responseHeadersSize, start: t.startTime, end: t.startTime + t.responseEnd });
   });
   await page.goto(site.url, { waitUntil: 'commit' });
   await page.waitForFunction(() => document.body?.dataset.ready, null, { timeout: 120_000, polling: 20 });
@@ -41,6 +42,12 @@ async function once(browser, site) {
     throw new Error(`the page failed to load: ${await page.textContent('#error')}`);
   }
   const before = [...fetched];
+  if (process.env.WATERFALL) {
+    const t0 = Math.min(...before.map((f) => f.start));
+    for (const f of before.toSorted((a, b) => a.start - b.start)) {
+      console.log(`${(f.start - t0).toFixed(0).padStart(6)} → ${(f.end - t0).toFixed(0).padStart(6)} ms  ${new URL(f.url).pathname}`);
+    }
+  }
   await stroke(page, ONE);
   const encodeMs = await page.waitForFunction(
     () => window.latentCanvas.state().encoded !== null && performance.now(), null, { polling: 'raf' },

@@ -120,7 +120,9 @@ export async function soak({ root, steps, every, seed = 1, log = () => {} }) {
       },
       async grid() { await page.click('#manifold'); },
       async backend() {
-        // WebGPU here is SwiftShader (slow): one click there, then back to the CPU.
+        // WebGPU here is SwiftShader (slow): one click there, then back to the CPU. (After a
+        // model switch, the new worker offers WebGPU once it has looked at the adapter.)
+        await page.waitForSelector('#backend option[value="webgpu"]:not([disabled])', { state: 'attached' });
         await page.selectOption('#backend', 'webgpu');
         await idle(page);
         await page.mouse.click(...inPlane());

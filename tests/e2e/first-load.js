@@ -4,7 +4,8 @@
 //   - every file fetched before that first interaction: bytes on the wire, raw, gzip -9, brotli;
 //   - the time from navigation to ready, and to the first encoded drawing.
 //   node tests/e2e/first-load.js [SITE_ROOT]     (SITE_ROOT: a built checkout; default: this one)
-//   WEBGPU=0 runs Chromium without WebGPU; RUNS=n repeats (median times printed).
+//   WEBGPU=0 runs Chromium without WebGPU; THROTTLE=0 leaves the network as it is; RUNS=n
+//   repeats (median times printed); WATERFALL=1 prints when each request started and ended.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -20,6 +21,7 @@ const PREFIX = '/site/';
 const THROTTLE = { offline: false, latency: 40, downloadThroughput: 10e6 / 8, uploadThroughput: 10e6 / 8 };
 const webgpu = process.env.WEBGPU !== '0';
 const runs = Number(process.env.RUNS ?? 3);
+const throttled = process.env.THROTTLE !== '0';
 
 async function once(browser, site) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -27,7 +29,7 @@ async function once(browser, site) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await cdp.send('Network.emulateNetworkConditions', THROTTLE);
+  if (throttled) await cdp.send('Network.emulateNetworkConditions', THROTTLE);
   // Playwright reports the worker's requests as the page's too.
   const fetched = [];
   page.on('requestfinished', async (request) => {
@@ -68,7 +70,7 @@ try {
   for (let i = 0; i < runs; i++) results.push(await once(browser, site));
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const kb = (n) => (n / 1e3).toFixed(1).padStart(8);
-  console.log(`site ${ROOT}, WebGPU ${webgpu ? 'on' : 'off'}, network 10 Mbit/s, 40 ms RTT, ${runs} runs`);
+  console.log(`site ${ROOT}, WebGPU ${webgpu ? 'on' : 'off'}, network ${throttled ? '10 Mbit/s, 40 ms RTT' : 'not throttled'}, ${runs} runs`);
   console.log(`${'fetched before the first interaction'.padEnd(44)}    wire kB     raw kB    gzip kB  brotli kB`);
   const totals = [0, 0, 0, 0];
   for (const { url, bytes } of results[0].fetched.sort((a, b) => b.bytes - a.bytes)) {

@@ -41,8 +41,10 @@ impl Latents {
     /// Encodes the points as 16-bit fixed point, the scale chosen so the largest |value| fits.
     pub fn to_bytes(&self) -> Vec<u8> {
         let max = self.points.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let scale = if max > 0.0 {
-            max / i16::MAX as f32
+        // Never 0 nor subnormal (fuzzing found tiny points whose scale underflowed to 0, a file
+        // `from_bytes` then refused): points below f32's normal range quantise to 0.
+        let scale = if max.is_normal() {
+            (max / i16::MAX as f32).max(f32::MIN_POSITIVE)
         } else {
             1.0
         };
@@ -163,5 +165,32 @@ mod tests {
             Latents::from_bytes(&bytes).expect_err("must fail"),
             LatentsError::Format(_)
         ));
+    }
+
+    #[test]
+    fn points_below_the_normal_range_still_round_trip() {
+        // Found by fuzzing: a subnormal point made the scale underflow to 0.
+        let tiny = Latents {
+            dims: 2,
+            points: vec![1.0e-44, 0.0],
+            labels: vec![1],
+        };
+        let back = Latents::from_bytes(&tiny.to_bytes()).expect("round trip");
+        assert_eq!(back.points, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_bad_scale_or_label_is_an_error() {
+        let mut bytes = Latents {
+            dims: 2,
+            points: vec![1.0, 2.0],
+            labels: vec![3],
+        }
+        .to_bytes();
+        bytes[12..16].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(Latents::from_bytes(&bytes).is_err());
+        bytes[12..16].copy_from_slice(&1.0f32.to_le_bytes());
+        *bytes.last_mut().expect("a label") = 10;
+        assert!(Latents::from_bytes(&bytes).is_err());
     }
 }

@@ -32,6 +32,10 @@ pub enum LatentsError {
     Format(String),
 }
 
+/// The largest scale a file may give: every `i16` times it is a finite `f32` (fuzzing found a
+/// scale of 2.1e34 whose points overflowed to infinity). `f32::MAX / 2^15`, exact.
+const MAX_SCALE: f32 = f32::MAX / 32768.0;
+
 impl Latents {
     /// Number of points.
     pub fn count(&self) -> usize {
@@ -42,9 +46,10 @@ impl Latents {
     pub fn to_bytes(&self) -> Vec<u8> {
         let max = self.points.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         // Never 0 nor subnormal (fuzzing found tiny points whose scale underflowed to 0, a file
-        // `from_bytes` then refused): points below f32's normal range quantise to 0.
+        // `from_bytes` then refused): points below f32's normal range quantise to 0. Never above
+        // MAX_SCALE either: points within 0.003 % of f32::MAX are clipped to it.
         let scale = if max.is_normal() {
-            (max / i16::MAX as f32).max(f32::MIN_POSITIVE)
+            (max / i16::MAX as f32).clamp(f32::MIN_POSITIVE, MAX_SCALE)
         } else {
             1.0
         };
@@ -82,9 +87,9 @@ impl Latents {
         let dims = u16_at(6) as usize;
         let count = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
         let scale = f32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-        if !(scale.is_finite() && scale > 0.0) {
+        if !(scale > 0.0 && scale <= MAX_SCALE) {
             return Err(LatentsError::Format(format!(
-                "the scale is {scale}, expected a positive number"
+                "the scale is {scale}, expected a positive number at most {MAX_SCALE:e}"
             )));
         }
         // Checked: on wasm32 a header's count × dims can overflow usize.
@@ -177,6 +182,36 @@ mod tests {
         };
         let back = Latents::from_bytes(&tiny.to_bytes()).expect("round trip");
         assert_eq!(back.points, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_scale_whose_points_overflow_is_an_error_and_huge_points_round_trip() {
+        // Found by fuzzing: a scale of 2.1e34 gave points of ±infinity.
+        let mut bytes = Latents {
+            dims: 2,
+            points: vec![1.0, -1.0],
+            labels: vec![3],
+        }
+        .to_bytes();
+        bytes[12..16].copy_from_slice(&2.1e34f32.to_le_bytes());
+        let err = Latents::from_bytes(&bytes).expect_err("must fail");
+        assert!(err.to_string().contains("scale"), "{err}");
+        bytes[12..16].copy_from_slice(&MAX_SCALE.to_le_bytes());
+        let huge = Latents::from_bytes(&bytes).expect("the largest scale reads");
+        assert!(huge.points.iter().all(|v| v.is_finite()));
+        let again = Latents::from_bytes(&huge.to_bytes()).expect("and writes again");
+        assert!(again.points.iter().all(|v| v.is_finite()));
+        let extreme = Latents {
+            dims: 2,
+            points: vec![f32::MAX, -f32::MAX],
+            labels: vec![0],
+        };
+        let back = Latents::from_bytes(&extreme.to_bytes()).expect("f32::MAX round trips");
+        assert!(
+            back.points
+                .iter()
+                .all(|v| v.is_finite() && v.abs() > 3.0e38)
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ export class ModelClient {
     this.restarts = 0;
     this.nextId = 1;
     this.calls = new Map();
+    this.oneOffs = 0;
     this.channels = new Map();
     this.worker = null;
     this.dead = false;
@@ -130,8 +131,17 @@ export class ModelClient {
     return this.start();
   }
 
-  /** Sends one call now; resolves to its value. */
+  /** Sends one call now (counted in `busy()` as 'call' until it settles); resolves to its value. */
   call(op, args = {}, transfer = []) {
+    this.oneOffs += 1;
+    const settled = () => { this.oneOffs -= 1; };
+    const result = this.send(op, args, transfer);
+    result.then(settled, settled);
+    return result;
+  }
+
+  /** Sends one message to the worker; resolves to the reply's value. */
+  send(op, args = {}, transfer = []) {
     if (this.dead) return Promise.reject(new ModelError('worker-died', 'the model worker has stopped'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -148,15 +158,17 @@ export class ModelClient {
   request(channel, make) {
     let latest = this.channels.get(channel);
     if (!latest) {
-      latest = new Latest(({ op, args, transfer }) => this.call(op, args, transfer));
+      latest = new Latest(({ op, args, transfer }) => this.send(op, args, transfer));
       this.channels.set(channel, latest);
     }
     return latest.submit(make);
   }
 
-  /** The kinds of request with one in flight or waiting. */
+  /** The kinds of request with one in flight or waiting: the channels' names, and 'call' while
+   *  a one-off call (a backend switch, say) is open. */
   busy() {
-    return [...this.channels].filter(([, l]) => !l.idle).map(([name]) => name);
+    const names = [...this.channels].filter(([, l]) => !l.idle).map(([name]) => name);
+    return this.oneOffs > 0 ? [...names, 'call'] : names;
   }
 
   /** Test hook: makes the worker die as a wasm trap would. */

@@ -188,12 +188,8 @@ function watchDevices() {
 
 function deviceLost(device, info) {
   if (device !== gpuDevice || webgpu === 'lost') return;
-  gpu?.disableWebgpu();
-  gpu = null;
-  active = 'cpu';
-  webgpu = 'lost';
-  backendReason = `the WebGPU device was lost (${info.message || info.reason || 'no reason given'}); ` +
-    'the CPU runs instead';
+  dropGpu(`the WebGPU device was lost (${info.message || info.reason || 'no reason given'}); ` +
+    'the CPU runs instead');
   postMessage({ ...backendInfo(), settled: true, lost: true });
 }
 
@@ -297,6 +293,7 @@ async function settleBackend(forced) {
   postMessage({ ...backendInfo(), settled: true });
 }
 
+/** Stops using WebGPU for the rest of the page's life: the CPU serves every call. */
 function dropGpu(reason) {
   gpu?.disableWebgpu();
   gpu = null;

@@ -5,10 +5,6 @@
 # WebGPU on and off.
 #   scripts/bench-first-load.sh [SITE_ROOT]   (another built checkout, e.g. an older commit)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-site=${1:-$root}
-[ "$site" = "$root" ] && bash scripts/build-web.sh
-(cd tests/e2e && npm ci --no-audit --no-fund --silent)
+source "$(dirname "$0")/page-driver-setup.sh"
 node tests/e2e/first-load.js "$site"
 WEBGPU=0 node tests/e2e/first-load.js "$site" | tail -2

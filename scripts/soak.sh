@@ -4,9 +4,5 @@
 # the growth after the first 1,000 and the footprint over a blank page.
 #   scripts/soak.sh [SITE_ROOT]     (STEPS=n EVERY=m to change the length)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-site=${1:-$root}
-[ "$site" = "$root" ] && bash scripts/build-web.sh
-(cd tests/e2e && npm ci --no-audit --no-fund --silent)
+source "$(dirname "$0")/page-driver-setup.sh"
 node tests/e2e/soak.js "$site"

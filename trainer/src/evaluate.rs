@@ -6,56 +6,14 @@ use anyhow::Result;
 use burn::prelude::*;
 use rayon::prelude::*;
 use vae::card::Metrics;
-use vae::loss::{bce_from_logits, kl_to_standard_normal};
 use vae::{IMAGE_PIXELS, Vae};
 
 use crate::mnist::Split;
 use crate::tensors::{images, matrix, to_vec};
+use vae::loss::bce_from_logits;
+use vae::metrics::EVAL_BATCH;
+pub use vae::metrics::{elbo_terms, mean_reconstruction_mse};
 use vae::rng::Rng;
-
-/// Seed of the ε drawn for the negative ELBO, so every evaluation of a model gives one number.
-pub const EVAL_SEED: u64 = 0x5EED_E1B0;
-/// Images per forward pass while evaluating.
-pub const EVAL_BATCH: usize = 1000;
-
-/// The ELBO terms on a split, nats per image.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ElboTerms {
-    /// Bernoulli cross-entropy.
-    pub recon: f64,
-    /// KL divergence to the prior.
-    pub kl: f64,
-}
-
-impl ElboTerms {
-    /// recon + KL.
-    pub fn neg_elbo(&self) -> f64 {
-        self.recon + self.kl
-    }
-}
-
-/// Negative ELBO terms on `split`, one z per image with ε from [`EVAL_SEED`].
-pub fn elbo_terms(model: &Vae, split: &Split, device: &Device) -> Result<ElboTerms> {
-    let mut rng = Rng::new(EVAL_SEED, 0);
-    let (mut recon, mut kl) = (0.0f64, 0.0f64);
-    for start in (0..split.len()).step_by(EVAL_BATCH) {
-        let end = (start + EVAL_BATCH).min(split.len());
-        let x = images(split.gather(start..end), device);
-        let posterior = model.encode(x.clone());
-        let eps: Vec<f32> = (0..(end - start) * model.latent())
-            .map(|_| rng.normal())
-            .collect();
-        let z = posterior.mean.clone() + posterior.std() * matrix(eps, model.latent(), device);
-        let logits = model.decode_logits(z);
-        recon += f64::from(bce_from_logits(logits, x).sum().into_scalar::<f32>());
-        kl += f64::from(kl_to_standard_normal(&posterior).sum().into_scalar::<f32>());
-    }
-    let n = split.len() as f64;
-    Ok(ElboTerms {
-        recon: recon / n,
-        kl: kl / n,
-    })
-}
 
 /// Latent means μ of every image of `split`, `len × latent`, row-major.
 pub fn latent_means(model: &Vae, split: &Split, device: &Device) -> Result<Vec<f32>> {
@@ -66,18 +24,6 @@ pub fn latent_means(model: &Vae, split: &Split, device: &Device) -> Result<Vec<f
         out.extend(to_vec(model.encode(x).mean)?);
     }
     Ok(out)
-}
-
-/// Mean squared error per pixel between `split` and the decoding of its latent means.
-pub fn mean_reconstruction_mse(model: &Vae, split: &Split, device: &Device) -> Result<f64> {
-    let mut total = 0.0f64;
-    for start in (0..split.len()).step_by(EVAL_BATCH) {
-        let end = (start + EVAL_BATCH).min(split.len());
-        let x = images(split.gather(start..end), device);
-        let decoded = model.decode(model.encode(x.clone()).mean);
-        total += f64::from((decoded - x).powi_scalar(2).sum().into_scalar::<f32>());
-    }
-    Ok(total / (split.len() * IMAGE_PIXELS) as f64)
 }
 
 /// Fraction of `query` points whose 5 nearest `reference` points (Euclidean) vote for their
@@ -224,7 +170,7 @@ pub fn metrics(
     iw_samples: usize,
     device: &Device,
 ) -> Result<Metrics> {
-    let terms = elbo_terms(model, test, device)?;
+    let terms = elbo_terms(model, test, device);
     let train_mu = latent_means(model, train, device)?;
     let test_mu = latent_means(model, test, device)?;
     let (kl_per_dim, active_units) = kl_per_dimension(model, test, device)?;
@@ -232,7 +178,7 @@ pub fn metrics(
         neg_elbo: terms.neg_elbo(),
         recon: terms.recon,
         kl: terms.kl,
-        mse: mean_reconstruction_mse(model, test, device)?,
+        mse: mean_reconstruction_mse(model, test, device),
         knn5_acc: knn5_accuracy(
             &train_mu,
             &train.labels,
@@ -251,6 +197,7 @@ pub fn metrics(
 mod tests {
     use super::*;
     use vae::VaeConfig;
+    use vae::loss::kl_to_standard_normal;
 
     /// 40 synthetic "digits": bars at different positions, with some pixel noise.
     fn synthetic() -> Split {
@@ -332,7 +279,7 @@ mod tests {
         let model = Vae::new(&config, &device);
         let split = synthetic();
         let (per_dim, active) = kl_per_dimension(&model, &split, &device).expect("kl");
-        let total = elbo_terms(&model, &split, &device).expect("elbo").kl;
+        let total = elbo_terms(&model, &split, &device).kl;
         assert_eq!(per_dim.len(), 2);
         assert!((per_dim.iter().sum::<f64>() - total).abs() < 1e-3 * total.max(1.0));
         assert!(active <= 2);

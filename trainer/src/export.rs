@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use burn::prelude::*;
 use vae::card::{
-    CARD_FORMAT, Dataset, Extent, FileDigest, Files, Metrics, ModelCard, Training, Validation,
+    CARD_FORMAT, Dataset, FileDigest, Files, Metrics, ModelCard, Training, Validation,
 };
 use vae::latents::Latents;
+use vae::plane::plane_extent;
 use vae::plane::{MANIFOLD_GRID, grid_points};
 use vae::weights::{self, Storage};
 use vae::{Encoding, IMAGE_PIXELS, Vae, files};
@@ -26,39 +27,12 @@ use crate::train::TrainState;
 pub const F16_TOLERANCE: f64 = 0.1;
 /// Largest change of the test negative ELBO (nats) that 8-bit storage may cause.
 pub const Q8_TOLERANCE: f64 = 0.3;
-/// Fraction of test means the plane must hold on each axis (the rest are outliers).
-const EXTENT_COVERAGE: f64 = 0.998;
-
 /// What an export needs to know about the data.
 pub struct DataSource<'a> {
     /// The data, in memory.
     pub mnist: &'a Mnist,
     /// The directory it was read from (for the checksums).
     pub dir: &'a Path,
-}
-
-/// The square region, centred on the prior's mean, that holds `EXTENT_COVERAGE` of the test
-/// means on each axis, padded by 5 % and rounded up to a multiple of 0.5.
-pub fn plane_extent(points: &[f32]) -> Extent {
-    let mut half = 1.0f64;
-    for axis in 0..2 {
-        let mut v: Vec<f64> = points.chunks_exact(2).map(|p| f64::from(p[axis])).collect();
-        v.sort_by(f64::total_cmp);
-        if v.is_empty() {
-            continue;
-        }
-        let tail = (1.0 - EXTENT_COVERAGE) / 2.0;
-        let lo = v[((v.len() - 1) as f64 * tail) as usize];
-        let hi = v[((v.len() - 1) as f64 * (1.0 - tail)).ceil() as usize];
-        half = half.max(lo.abs()).max(hi.abs());
-    }
-    let half = (half * 1.05 * 2.0).ceil() / 2.0;
-    Extent {
-        x_min: -half,
-        x_max: half,
-        y_min: -half,
-        y_max: half,
-    }
 }
 
 fn digests(dir: &Path) -> Result<Vec<FileDigest>> {
@@ -97,7 +71,7 @@ fn choose_storage(
     let arch = &state.hyper.architecture;
     let load = |bytes: Vec<u8>, storage| -> Result<(Vec<u8>, Storage, Vae, f64)> {
         let loaded = weights::from_bytes(arch, storage, &bytes, device)?;
-        let neg_elbo = elbo_terms(&loaded, &data.test, device)?.neg_elbo();
+        let neg_elbo = elbo_terms(&loaded, &data.test, device).neg_elbo();
         Ok((bytes, storage, loaded, neg_elbo))
     };
     let full = load(weights::to_bytes(model, Storage::F32)?, Storage::F32)?;

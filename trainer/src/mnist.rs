@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::GzDecoder;
 use vae::IMAGE_PIXELS;
 use vae::idx::{self, IdxError};
+pub use vae::split::Split;
 
 /// The largest file (inflated) read: MNIST's largest is 47 MB.
 pub const MAX_FILE_BYTES: usize = 128 << 20;
@@ -157,70 +158,24 @@ pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     idx::parse_labels(bytes).map_err(|e| err(path, Problem::Idx(e)))
 }
 
-/// One split of MNIST in memory.
-#[derive(Clone, Debug)]
-pub struct Split {
-    /// `len × 784` pixels, 0–255, 0 = background.
-    pub pixels: Vec<u8>,
-    /// One digit per image.
-    pub labels: Vec<u8>,
-}
-
-impl Split {
-    /// Number of images.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Image `i` scaled to [0, 1], as the model sees it.
-    pub fn image(&self, i: usize) -> impl Iterator<Item = f32> + '_ {
-        self.pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]
-            .iter()
-            .map(|&p| f32::from(p) / 255.0)
-    }
-
-    /// Images at `indices`, scaled to [0, 1], flattened row-major into one buffer.
-    pub fn gather(&self, indices: impl IntoIterator<Item = usize>) -> Vec<f32> {
-        indices.into_iter().flat_map(|i| self.image(i)).collect()
-    }
-
-    /// Splits off the last `n` images (fewer if the split is smaller): `(first, last)`. The
-    /// trainer holds the last images of the training set out as its validation split.
-    pub fn split_last(&self, n: usize) -> (Split, Split) {
-        let keep = self.len() - n.min(self.len());
-        let (a, b) = self.pixels.split_at(keep * IMAGE_PIXELS);
-        let (la, lb) = self.labels.split_at(keep);
-        (
-            Split {
-                pixels: a.to_vec(),
-                labels: la.to_vec(),
+/// Reads an image file and its label file (each gzipped or not) and checks that they agree.
+pub fn read_split(images: &Path, labels: &Path) -> Result<Split, DataError> {
+    let pixels = parse_images(images, &read_maybe_gz(images)?)?;
+    let labels_v = parse_labels(labels, &read_maybe_gz(labels)?)?;
+    let n_images = pixels.len() / IMAGE_PIXELS;
+    if n_images != labels_v.len() {
+        return Err(err(
+            labels,
+            Problem::CountMismatch {
+                images: n_images,
+                labels: labels_v.len(),
             },
-            Split {
-                pixels: b.to_vec(),
-                labels: lb.to_vec(),
-            },
-        )
+        ));
     }
-
-    /// Reads an image file and its label file and checks that they agree.
-    pub fn read(images: &Path, labels: &Path) -> Result<Self, DataError> {
-        let pixels = parse_images(images, &read_maybe_gz(images)?)?;
-        let labels_v = parse_labels(labels, &read_maybe_gz(labels)?)?;
-        let n_images = pixels.len() / IMAGE_PIXELS;
-        if n_images != labels_v.len() {
-            return Err(err(
-                labels,
-                Problem::CountMismatch {
-                    images: n_images,
-                    labels: labels_v.len(),
-                },
-            ));
-        }
-        Ok(Self {
-            pixels,
-            labels: labels_v,
-        })
-    }
+    Ok(Split {
+        pixels,
+        labels: labels_v,
+    })
 }
 
 /// MNIST's training and test splits.
@@ -236,8 +191,8 @@ impl Mnist {
     /// Reads the four files from `dir` (each gzipped, or not, under its usual name).
     pub fn read(dir: &Path) -> Result<Self, DataError> {
         Ok(Self {
-            train: Split::read(&dir.join(TRAIN_IMAGES.name), &dir.join(TRAIN_LABELS.name))?,
-            test: Split::read(&dir.join(TEST_IMAGES.name), &dir.join(TEST_LABELS.name))?,
+            train: read_split(&dir.join(TRAIN_IMAGES.name), &dir.join(TRAIN_LABELS.name))?,
+            test: read_split(&dir.join(TEST_IMAGES.name), &dir.join(TEST_LABELS.name))?,
         })
     }
 }
@@ -277,7 +232,7 @@ mod tests {
         let (i, l) = (dir.path().join("img.gz"), dir.path().join("lbl.gz"));
         std::fs::write(&i, images).expect("write");
         std::fs::write(&l, labels).expect("write");
-        Split::read(&i, &l)
+        read_split(&i, &l)
     }
 
     #[test]

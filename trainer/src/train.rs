@@ -6,100 +6,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::optim::{
-    AdamConfig, AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer,
-};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::Distribution;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use vae::loss::LossTerms;
+use vae::Vae;
+pub use vae::train::Hyper;
+use vae::train::step::{gradients, merge, noise};
+use vae::train::{Batch, StepFigures, TrainLoop};
 use vae::weights::{self, Storage};
-use vae::{Recon, Vae, VaeConfig};
 
 use crate::atomic::replace_dir;
-use crate::augment;
-use crate::ema::Ema;
 use crate::evaluate::elbo_terms;
 use crate::mnist::{Mnist, Split};
 use crate::tensors::images;
 use vae::rng::Rng;
-
-/// Everything that defines a training run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Hyper {
-    /// Architecture.
-    pub architecture: VaeConfig,
-    /// Reconstruction term.
-    pub recon: Recon,
-    /// Epochs in all.
-    pub epochs: usize,
-    /// Minibatch size.
-    pub batch: usize,
-    /// Peak learning rate (cosine-decayed to 2 % of it over the run).
-    pub lr: f64,
-    /// Seed of the initialisation, the shuffling and the sampling.
-    pub seed: u64,
-    /// Weight β of the KL term (1: the ELBO; 0: a plain autoencoder with a noisy code).
-    #[serde(default = "one")]
-    pub beta: f64,
-    /// Epochs over which the KL weight rises linearly from 0 to β (0: no warm-up).
-    #[serde(default)]
-    pub warmup: usize,
-    /// Decay of the exponential moving average of the weights (0: no average).
-    #[serde(default)]
-    pub ema: f64,
-    /// Decoupled weight decay (AdamW; 0: plain Adam).
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// Dropout rate after every hidden layer while training (0: none).
-    #[serde(default)]
-    pub dropout: f64,
-    /// Strength of random affine distortions of the training images (0: none; 1: up to 10°
-    /// rotation, 10 % scale, 0.15 shear, 1 px shift; see [`crate::augment`]).
-    #[serde(default)]
-    pub augment: f64,
-    /// Images held out from the end of the training set to choose the epoch on (0: none; the
-    /// last epoch is kept).
-    #[serde(default)]
-    pub validation: usize,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-impl Hyper {
-    /// Learning rate at `step` of `total`: cosine decay from `lr` to `lr / 50`.
-    pub fn lr_at(&self, step: usize, total: usize) -> f64 {
-        let progress = step as f64 / total.max(1) as f64;
-        let floor = 0.02;
-        self.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
-    }
-
-    /// Weight of the KL term at `step` (0-based), with `steps_per_epoch` steps an epoch: β after
-    /// the warm-up, rising linearly from β / warm-up steps before.
-    pub fn kl_weight_at(&self, step: usize, steps_per_epoch: usize) -> f64 {
-        let warmup_steps = self.warmup * steps_per_epoch;
-        if warmup_steps == 0 {
-            self.beta
-        } else {
-            self.beta * ((step + 1) as f64 / warmup_steps as f64).min(1.0)
-        }
-    }
-
-    /// The optimiser: Adam, or AdamW with `weight_decay`.
-    fn optimizer(&self) -> ModuleOptimizer {
-        if self.weight_decay > 0.0 {
-            AdamWConfig::new()
-                .with_epsilon(1e-7)
-                .with_weight_decay(self.weight_decay as f32)
-                .init()
-        } else {
-            AdamConfig::new().with_epsilon(1e-7).init()
-        }
-    }
-}
 
 /// One epoch's figures.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -152,9 +73,6 @@ pub struct TrainState {
     #[serde(default)]
     pub best: Option<BestEpoch>,
 }
-
-/// Mixed into the seed of the distortions' generator, to keep it apart from the shuffle's.
-const AUGMENT_STREAM: u64 = 0xA11_6E47;
 
 const STATE_FILE: &str = "state.json";
 const MODEL_FILE: &str = "model.bpk";
@@ -288,37 +206,6 @@ pub struct Trained {
     pub state: TrainState,
 }
 
-/// One optimisation step's objective and terms, as tensors (read lazily).
-struct StepFigures {
-    loss: Tensor<1>,
-    recon: Tensor<1>,
-    kl: Tensor<1>,
-}
-
-/// The objective's gradients and figures for rows `rows` of a batch of `batch` images, scaled
-/// so that the slices of a batch add up to the batch mean.
-fn slice_gradients(
-    model: &Vae,
-    hyper: &Hyper,
-    x: Tensor<2>,
-    eps: Tensor<2>,
-    kl_weight: f64,
-    batch: usize,
-) -> (GradientsParams, StepFigures) {
-    let output = model.forward_with(x.clone(), Some(eps), hyper.dropout);
-    let terms = LossTerms::new(hyper.recon, &output, x);
-    let n = batch as f64;
-    let recon = terms.recon.sum().div_scalar(n);
-    let kl = terms.kl.sum().div_scalar(n);
-    let loss = recon.clone() + kl.clone().mul_scalar(kl_weight);
-    let figures = StepFigures {
-        loss: loss.clone().detach(),
-        recon: recon.detach(),
-        kl: kl.detach(),
-    };
-    (GradientsParams::from_grads(loss.backward(), model), figures)
-}
-
 /// `n` rayon pools of one thread each, made once per process and kept (more are added when a
 /// later call asks for more): the kernels of one batch slice run in one of them. Fewer come
 /// back if the system refuses threads; those slices then run in rayon's global pool.
@@ -336,19 +223,71 @@ fn single_thread_pools(n: usize) -> Vec<Arc<rayon::ThreadPool>> {
     pools.iter().take(n).cloned().collect()
 }
 
-/// The reparameterisation noise ε ~ N(0, I) of a batch, `[batch, latent]`, from the device's
-/// generator.
-fn noise(batch: usize, latent: usize, device: &Device) -> Tensor<2> {
-    Tensor::random([batch, latent], Distribution::Normal(0.0, 1.0), device)
+/// A batch's gradients and figures, the batch cut into `threads` slices whose forward and
+/// backward passes run side by side (each on its own fork of the model's autodiff graph). Their
+/// gradients add up to those of the whole batch, and each slice takes its rows of the one ε, so
+/// the step is the single-threaded one up to float rounding. Dropout draws its masks from the
+/// device's shared generator, so a run with dropout takes one slice, to stay reproducible.
+fn sliced_gradients(
+    model: &Vae,
+    hyper: &Hyper,
+    b: Batch,
+    threads: usize,
+) -> (GradientsParams, StepFigures) {
+    let batch = b.x.dims()[0];
+    let device = b.x.device();
+    let slices = if hyper.dropout > 0.0 {
+        1
+    } else {
+        threads.clamp(1, batch)
+    };
+    if slices == 1 {
+        // One slice: the kernels themselves use every core (rayon's global pool).
+        return gradients(model, hyper, b.x, b.eps, b.kl_weight, batch);
+    }
+    let rows = |i: usize| (i * batch / slices, (i + 1) * batch / slices);
+    let cut = |t: &Tensor<2>, i: usize| {
+        let (a, z) = rows(i);
+        t.clone().narrow(0, a, z - a)
+    };
+    // Each slice on its own thread with single-threaded kernels: measured faster than slices
+    // whose kernels compete for one shared pool.
+    let pools = single_thread_pools(slices);
+    let mut parts = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..slices)
+            .map(|i| {
+                let replica = if i == 0 {
+                    model.clone()
+                } else {
+                    model.clone().fork(&device)
+                };
+                let (xi, ei) = (cut(&b.x, i), cut(&b.eps, i));
+                let pool = pools.get(i).cloned();
+                let kl_weight = b.kl_weight;
+                scope.spawn(move || {
+                    let run = || gradients(&replica, hyper, xi, ei, kl_weight, batch);
+                    match pool {
+                        Some(pool) => pool.install(run),
+                        None => run(),
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter();
+    let first = parts.next().expect("slices ≥ 2");
+    merge(model, first, parts)
 }
 
-/// One optimiser step on a batch of images `x` with noise `eps`, returning the updated model.
-///
-/// The batch is cut into `threads` slices whose forward and backward passes run side by side
-/// (each on its own fork of the model's autodiff graph); their gradients add up to those of the
-/// whole batch, and each slice takes its rows of the one ε, so the step is the single-threaded
-/// one up to float rounding. Dropout draws its masks from the device's shared generator, so a
-/// run with dropout takes one slice, to stay reproducible.
+/// One optimiser step on a batch of images `x` with noise `eps` in `threads` slices (see
+/// [`sliced_gradients`]), returning the updated model: the trainer's tests and `throughput`.
 #[allow(clippy::too_many_arguments)] // one step's inputs, each named for what it is
 fn step(
     model: Vae,
@@ -360,68 +299,14 @@ fn step(
     kl_weight: f64,
     threads: usize,
 ) -> (Vae, StepFigures) {
-    let batch = x.dims()[0];
-    let device = x.device();
-    let slices = if hyper.dropout > 0.0 {
-        1
-    } else {
-        threads.clamp(1, batch)
+    let b = Batch {
+        x,
+        eps,
+        lr,
+        kl_weight,
     };
-    let rows = |i: usize| (i * batch / slices, (i + 1) * batch / slices);
-    let cut = |t: &Tensor<2>, i: usize| {
-        let (a, b) = rows(i);
-        t.clone().narrow(0, a, b - a)
-    };
-    let parts: Vec<(GradientsParams, StepFigures)> = if slices == 1 {
-        // One slice: the kernels themselves use every core (rayon's global pool).
-        vec![slice_gradients(&model, hyper, x, eps, kl_weight, batch)]
-    } else {
-        // Each slice on its own thread with single-threaded kernels: measured faster than
-        // slices whose kernels compete for one shared pool.
-        let pools = single_thread_pools(slices);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..slices)
-                .map(|i| {
-                    let replica = if i == 0 {
-                        model.clone()
-                    } else {
-                        model.clone().fork(&device)
-                    };
-                    let (xi, ei) = (cut(&x, i), cut(&eps, i));
-                    let pool = pools.get(i).cloned();
-                    scope.spawn(move || {
-                        let run = || slice_gradients(&replica, hyper, xi, ei, kl_weight, batch);
-                        match pool {
-                            Some(pool) => pool.install(run),
-                            None => run(),
-                        }
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
-    };
-    let mut accumulator = GradientsAccumulator::<Vae>::new();
-    let mut figures: Option<StepFigures> = None;
-    for (grads, part) in parts {
-        accumulator.accumulate(&model, grads);
-        figures = Some(match figures {
-            None => part,
-            Some(f) => StepFigures {
-                loss: f.loss + part.loss,
-                recon: f.recon + part.recon,
-                kl: f.kl + part.kl,
-            },
-        });
-    }
-    let figures = figures.expect("at least one slice");
-    (optim.step(lr, model, accumulator.grads()), figures)
+    let (grads, figures) = sliced_gradients(&model, hyper, b, threads);
+    (optim.step(lr, model, grads), figures)
 }
 
 /// Runs `batches` training steps on `data` without evaluation: the figure `trainer bench`
@@ -475,17 +360,15 @@ fn bar(epoch: usize, epochs: usize, steps: usize) -> ProgressBar {
     bar
 }
 
-/// A run in progress: the model on the autodiff device and everything that goes with it.
+/// A run in progress: the shared training loop, the best weights and the run's record.
 struct Run {
-    model: Vae,
-    optim: ModuleOptimizer,
-    ema: Option<Ema>,
+    steps: TrainLoop,
     best: Option<Vae>,
     state: TrainState,
 }
 
 /// Continues from the checkpoint (with `--resume`, when there is one) or starts afresh.
-fn resume_or_start(start: &Start, train_device: &Device, steps_per_epoch: usize) -> Result<Run> {
+fn resume_or_start(start: &Start, train_device: &Device, images: usize) -> Result<Run> {
     let resumed = if start.resume {
         Checkpoint::load(&start.checkpoints, train_device)?
     } else {
@@ -498,13 +381,8 @@ fn resume_or_start(start: &Start, train_device: &Device, steps_per_epoch: usize)
                 start.checkpoints.display()
             );
         }
-        train_device.seed(start.hyper.seed);
-        let model = Vae::new(&start.hyper.architecture, train_device);
-        let ema = (start.hyper.ema > 0.0).then(|| Ema::new(model.valid(), start.hyper.ema, 0));
         return Ok(Run {
-            model,
-            optim: start.hyper.optimizer(),
-            ema,
+            steps: TrainLoop::new(start.hyper.clone(), images, train_device)?,
             best: None,
             state: TrainState {
                 hyper: start.hyper.clone(),
@@ -534,13 +412,17 @@ fn resume_or_start(start: &Start, train_device: &Device, steps_per_epoch: usize)
         state.epochs_done,
         state.hyper.epochs
     );
-    // One average update per step so far.
-    let updates = (state.epochs_done * steps_per_epoch) as u64;
-    let ema = ckpt.ema.map(|m| Ema::new(m, state.hyper.ema, updates));
+    let steps = TrainLoop::resume(
+        state.hyper.clone(),
+        images,
+        ckpt.model,
+        ckpt.optim,
+        ckpt.ema,
+        state.epochs_done,
+        train_device,
+    )?;
     Ok(Run {
-        model: ckpt.model,
-        optim: ckpt.optim,
-        ema,
+        steps,
         best: ckpt.best,
         state,
     })
@@ -552,58 +434,18 @@ struct EpochTrain {
     seconds: f64,
 }
 
-/// Runs one epoch of training steps over `train` (shuffled by seed and epoch).
-fn train_epoch(
-    mut run: Run,
-    epoch: usize,
-    train: &Split,
-    train_device: &Device,
-    threads: usize,
-) -> (Run, EpochTrain) {
-    let hyper = run.state.hyper.clone();
-    let steps_per_epoch = train.len() / hyper.batch;
-    let total_steps = steps_per_epoch * hyper.epochs;
-    // Each epoch's shuffle and noise depend on (seed, epoch) alone: a resumed run draws what
-    // an uninterrupted one would have drawn.
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    Rng::new(hyper.seed, epoch as u64).shuffle(&mut order);
-    train_device.seed(hyper.seed.wrapping_add(epoch as u64));
-
-    let progress = bar(epoch, hyper.epochs, steps_per_epoch);
+/// Runs the next epoch of training steps over `train`.
+fn train_epoch(run: &mut Run, train: &Split, threads: usize) -> EpochTrain {
+    let steps_per_epoch = run.steps.steps_per_epoch();
+    let progress = bar(run.steps.epoch(), run.state.hyper.epochs, steps_per_epoch);
     let t = Instant::now();
     let (mut sum_loss, mut sum_recon, mut sum_kl) = (0.0f64, 0.0f64, 0.0f64);
     for s in 0..steps_per_epoch {
-        let idx = order[s * hyper.batch..(s + 1) * hyper.batch]
-            .iter()
-            .copied();
-        let mut pixels = train.gather(idx);
-        if hyper.augment > 0.0 {
-            // Seeded by (seed, step), so a resumed run distorts as an uninterrupted one would.
-            let mut rng = Rng::new(
-                hyper.seed ^ AUGMENT_STREAM,
-                ((epoch - 1) * steps_per_epoch + s) as u64,
-            );
-            augment::distort_batch(&mut pixels, hyper.augment, &mut rng);
-        }
-        let x = images(pixels, train_device);
-        let global = (epoch - 1) * steps_per_epoch + s;
-        let lr = hyper.lr_at(global, total_steps);
-        let kl_weight = hyper.kl_weight_at(global, steps_per_epoch);
-        let eps = noise(hyper.batch, run.model.latent(), train_device);
-        let (next, figures) = step(
-            run.model,
-            &mut run.optim,
-            &hyper,
-            x,
-            eps,
-            lr,
-            kl_weight,
-            threads,
-        );
-        run.model = next;
-        if let Some(ema) = &mut run.ema {
-            ema.update(&run.model.valid());
-        }
+        let (mut lr, mut kl_weight) = (0.0, 0.0);
+        let figures = run.steps.step_with(train, |model, hyper, b| {
+            (lr, kl_weight) = (b.lr, b.kl_weight);
+            sliced_gradients(model, hyper, b, threads)
+        });
         sum_loss += f64::from(figures.loss.into_scalar::<f32>());
         sum_recon += f64::from(figures.recon.into_scalar::<f32>());
         sum_kl += f64::from(figures.kl.into_scalar::<f32>());
@@ -620,11 +462,10 @@ fn train_epoch(
     }
     let seconds = t.elapsed().as_secs_f64();
     progress.finish_and_clear();
-    let figures = EpochTrain {
+    EpochTrain {
         loss: sum_loss / steps_per_epoch as f64,
         seconds,
-    };
-    (run, figures)
+    }
 }
 
 /// Trains (or continues training) and returns the model; checkpoints after every epoch.
@@ -643,23 +484,19 @@ pub fn train(start: Start, data: &Mnist, device: &Device) -> Result<Trained> {
         );
     }
     let train_device = device.clone().autodiff();
-    let steps_per_epoch = train.len() / start.hyper.batch;
-    let mut run = resume_or_start(&start, &train_device, steps_per_epoch)?;
+    let mut run = resume_or_start(&start, &train_device, train.len())?;
     let hyper = run.state.hyper.clone();
+    let steps_per_epoch = run.steps.steps_per_epoch();
 
     for epoch in run.state.epochs_done + 1..=hyper.epochs {
-        let (next, epoch_train) = train_epoch(run, epoch, &train, &train_device, start.threads);
-        run = next;
-        let kept = match &run.ema {
-            Some(ema) => ema.model.clone(),
-            None => run.model.valid(),
-        };
-        let val_neg_elbo = if validation.len() > 0 {
-            Some(elbo_terms(&kept, &validation, device)?.neg_elbo())
+        let epoch_train = train_epoch(&mut run, &train, start.threads);
+        let kept = run.steps.current();
+        let val_neg_elbo = if !validation.is_empty() {
+            Some(elbo_terms(&kept, &validation, device).neg_elbo())
         } else {
             None
         };
-        let terms = elbo_terms(&kept, &data.test, device)?;
+        let terms = elbo_terms(&kept, &data.test, device);
         let log = EpochLog {
             epoch,
             train_loss: epoch_train.loss,
@@ -700,13 +537,13 @@ pub fn train(start: Start, data: &Mnist, device: &Device) -> Result<Trained> {
         Checkpoint::save(
             &start.checkpoints,
             &run.state,
-            &run.model,
-            &run.optim,
-            run.ema.as_ref().map(|e| &e.model),
+            run.steps.model(),
+            run.steps.optim(),
+            run.steps.ema(),
             run.best.as_ref(),
         )?;
     }
-    let model = kept_weights(run.best, run.ema.map(|e| e.model), &run.model);
+    let model = kept_weights(run.best, run.steps.ema().cloned(), run.steps.model());
     Ok(Trained {
         model,
         state: run.state,
@@ -728,59 +565,10 @@ fn check_resume(saved: &Hyper, asked: &Hyper) -> Result<()> {
     }
 }
 
-impl Hyper {
-    /// The settings (all but `epochs`) in which `self` and `other` differ, as `--flag a vs b`.
-    fn differences(&self, other: &Hyper) -> Vec<String> {
-        let mut differ = Vec::new();
-        if self.architecture != other.architecture {
-            differ.push(format!(
-                "architecture {:?} vs {:?}",
-                self.architecture, other.architecture
-            ));
-        }
-        let mut field = |name: &str, a: String, b: String| {
-            if a != b {
-                differ.push(format!("--{name} {a} vs {b}"));
-            }
-        };
-        field(
-            "recon",
-            format!("{:?}", self.recon),
-            format!("{:?}", other.recon),
-        );
-        field("batch", self.batch.to_string(), other.batch.to_string());
-        field("lr", self.lr.to_string(), other.lr.to_string());
-        field("seed", self.seed.to_string(), other.seed.to_string());
-        field("beta", self.beta.to_string(), other.beta.to_string());
-        field("warmup", self.warmup.to_string(), other.warmup.to_string());
-        field("ema", self.ema.to_string(), other.ema.to_string());
-        field(
-            "weight-decay",
-            self.weight_decay.to_string(),
-            other.weight_decay.to_string(),
-        );
-        field(
-            "dropout",
-            self.dropout.to_string(),
-            other.dropout.to_string(),
-        );
-        field(
-            "augment",
-            self.augment.to_string(),
-            other.augment.to_string(),
-        );
-        field(
-            "validation",
-            self.validation.to_string(),
-            other.validation.to_string(),
-        );
-        differ
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vae::{Recon, VaeConfig};
 
     fn hyper() -> Hyper {
         Hyper {
@@ -926,20 +714,5 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         assert!(worst < 1e-3, "decoded pixels differ by {worst}");
-    }
-
-    #[test]
-    fn kl_weight_rises_over_the_warm_up_then_stays_at_beta() {
-        let h = Hyper {
-            warmup: 2,
-            beta: 0.5,
-            ..hyper()
-        };
-        assert!((h.kl_weight_at(0, 10) - 0.5 / 20.0).abs() < 1e-12);
-        assert!((h.kl_weight_at(9, 10) - 0.25).abs() < 1e-12);
-        assert_eq!(h.kl_weight_at(19, 10), 0.5);
-        assert_eq!(h.kl_weight_at(500, 10), 0.5);
-        let none = hyper();
-        assert_eq!(none.kl_weight_at(0, 10), 1.0);
     }
 }

@@ -12,11 +12,14 @@
 //! - [`golden`]: the golden-values fixture the browser tests compare with;
 //! - [`weights`]: reading and writing the weights file, f32, f16 or 8-bit;
 //! - [`idx`]: MNIST's IDX files (images and labels), checked before anything is allocated;
+//! - [`metrics`]: the negative ELBO and reconstruction error of a model on a split;
 //! - [`latents`]: the compact file of test-set latent means the page draws as a scatter;
 //! - [`palette`]: the colour of each digit, for figures and page alike;
 //! - [`preprocess`]: turning a drawing into a 28×28 image the way MNIST was made;
 //! - [`plane`]: points of the latent plane (grid, interpolation, samples, nearest digits);
-//! - [`rng`]: the seeded generator behind every sample, the same on every platform.
+//! - [`rng`]: the seeded generator behind every sample, the same on every platform;
+//! - [`split`]: a split of MNIST in memory (images and labels), batches gathered from it;
+//! - `train` (feature `train`): the training loop, the trainer's and the page's.
 
 pub mod card;
 pub mod config;
@@ -25,11 +28,15 @@ pub mod idx;
 pub mod index;
 pub mod latents;
 pub mod loss;
+pub mod metrics;
 pub mod model;
 pub mod palette;
 pub mod plane;
 pub mod preprocess;
 pub mod rng;
+pub mod split;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod weights;
 
 pub use card::ModelCard;

@@ -94,6 +94,33 @@ pub fn nearest_labels(points: &[f32], labels: &[u8], z: [f32; 2], k: usize) -> [
     counts
 }
 
+/// Fraction of test means the plane must hold on each axis (the rest are outliers).
+pub const EXTENT_COVERAGE: f64 = 0.998;
+
+/// The square region, centred on the prior's mean, that holds `EXTENT_COVERAGE` of the test
+/// means on each axis, padded by 5 % and rounded up to a multiple of 0.5.
+pub fn plane_extent(points: &[f32]) -> Extent {
+    let mut half = 1.0f64;
+    for axis in 0..2 {
+        let mut v: Vec<f64> = points.chunks_exact(2).map(|p| f64::from(p[axis])).collect();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            continue;
+        }
+        let tail = (1.0 - EXTENT_COVERAGE) / 2.0;
+        let lo = v[((v.len() - 1) as f64 * tail) as usize];
+        let hi = v[((v.len() - 1) as f64 * (1.0 - tail)).ceil() as usize];
+        half = half.max(lo.abs()).max(hi.abs());
+    }
+    let half = (half * 1.05 * 2.0).ceil() / 2.0;
+    Extent {
+        x_min: -half,
+        x_max: half,
+        y_min: -half,
+        y_max: half,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,8 @@
 //! digit's centre of mass, which MNIST centres, so distorted digits stay centred as the test
 //! digits are.
 
-use vae::IMAGE_PIXELS;
-
-use vae::rng::Rng;
+use crate::IMAGE_PIXELS;
+use crate::rng::Rng;
 
 const SIDE: usize = 28;
 

@@ -1,9 +1,9 @@
 //! An exponential moving average of a model's weights: the averaged model is smoother than the
 //! last step's and usually evaluates a little better.
 
+use crate::Vae;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
-use vae::Vae;
 
 /// Collects every float parameter, flattened, in the modules' traversal order.
 struct Collect(Vec<Tensor<1>>);
@@ -70,7 +70,7 @@ impl Ema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vae::VaeConfig;
+    use crate::VaeConfig;
 
     fn first_weight(model: &Vae) -> Vec<f32> {
         let mut c = Collect(Vec::new());

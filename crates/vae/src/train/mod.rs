@@ -1,0 +1,16 @@
+//! Training, shared by the CLI trainer and the page's training worker (feature `train`): the
+//! run's settings and schedules ([`Hyper`]), one step's parts ([`step`]), the run between steps
+//! ([`TrainLoop`]), the moving average of the weights ([`Ema`]) and the training images'
+//! distortions ([`augment`]). Everything here runs on any Burn device with autodiff; what is
+//! native only (checkpoint files, threads, progress bars) stays in the trainer.
+
+pub mod augment;
+mod ema;
+mod hyper;
+mod run;
+pub mod step;
+
+pub use ema::Ema;
+pub use hyper::Hyper;
+pub use run::{TrainError, TrainLoop};
+pub use step::{Batch, StepFigures};

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the project:
-#   1. cargo test --workspace: model, trainer (training steps on wgpu against the CPU, SIGKILL
-#      at random moments among them), web crate logic (natively), shipped-model guard, and the
-#      fuzz targets' short run (crates/vae-fuzz: corpus, regressions, seeded mutations);
+#   1. cargo test --workspace --features vae-web/train: model, training loop, trainer (training
+#      steps on wgpu against the CPU, SIGKILL at random moments among them), web crate logic
+#      (natively, training in the page's code included), shipped-model guard, and the fuzz
+#      targets' short run (crates/vae-fuzz: corpus, regressions, seeded mutations);
 #   2. wasm-pack test --headless --chrome crates/vae-web: the web crate in headless Chromium,
-#      on the CPU backend and on WebGPU, against the trainer's golden values;
+#      on the CPU backend and on WebGPU, against the trainer's golden values, and three training
+#      steps against the native run's losses;
 #   3. unit tests of the page's pure JS modules (node's test runner);
 #   4. the end-to-end tests: the built page, served, driven in headless Chromium (drawing and
-#      exploring, faults, a new deploy under a returning visitor, accessibility, a short soak).
+#      exploring, faults, a new deploy under a returning visitor, accessibility, training in the
+#      page, a short soak).
 # Installs the wasm tools when missing (scripts/setup-web.sh); Chromium and ChromeDriver come
 # from Debian (installed here when running as root with apt-get).
 set -euo pipefail
@@ -31,12 +34,12 @@ if [ ! -x "$CHROMIUM" ] || [ ! -x "$CHROMEDRIVER" ] || ! ls /usr/share/vulkan/ic
 fi
 bash scripts/setup-web.sh
 
-echo "== cargo test --workspace"
-cargo test --workspace
+echo "== cargo test --workspace --features vae-web/train"
+cargo test --workspace --features vae-web/train
 
-echo "== wasm-pack test --headless --chrome crates/vae-web --features webgpu"
+echo "== wasm-pack test --headless --chrome crates/vae-web --features webgpu,train"
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
-wasm-pack test --headless --chrome crates/vae-web --features webgpu
+wasm-pack test --headless --chrome crates/vae-web --features webgpu,train
 
 echo "== unit tests of the page's JS modules (tests/unit)"
 node --test tests/unit/

@@ -5,13 +5,19 @@
 //!   natively);
 //! - [`backend`]: which backend runs, and the WebGPU set-up;
 //! - [`error`]: the error type every call returns;
-//! - `web` (wasm only): the JavaScript bindings, thin glue over [`session`].
+//! - `training` (feature `train`): a training run in the browser, on the shared loop;
+//! - `web` (wasm only): the JavaScript bindings, thin glue over [`session`];
+//! - `web_train` (wasm, feature `train`): the bindings of `training`.
 
 pub mod backend;
 pub mod error;
 pub mod session;
+#[cfg(feature = "train")]
+pub mod training;
 #[cfg(target_family = "wasm")]
 pub mod web;
+#[cfg(all(target_family = "wasm", feature = "train"))]
+pub mod web_train;
 
 pub use backend::BackendKind;
 pub use error::{ErrorKind, WebError};

@@ -42,7 +42,8 @@ pub struct Session {
     active: Cell<BackendKind>,
 }
 
-async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, WebError> {
+/// A tensor's values, read back asynchronously (as WebGPU requires), as f32.
+pub(crate) async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, WebError> {
     let failed = |e: String| {
         WebError::context(
             ErrorKind::Device,
@@ -117,6 +118,11 @@ impl Session {
             gpu_failure: RefCell::new(None),
             active: Cell::new(BackendKind::Cpu),
         })
+    }
+
+    /// The model on the CPU.
+    pub fn cpu_model(&self) -> &Vae {
+        &self.cpu.model
     }
 
     /// Loads the weights on an initialised WebGPU `device` too, and runs one warm-up pass

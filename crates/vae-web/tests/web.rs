@@ -51,3 +51,11 @@ fn corrupt_weights_are_an_error_not_a_panic() {
     assert!(Session::load(CARD, &bad[..n / 3]).is_err());
     assert!(Session::load(CARD, b"garbage").is_err());
 }
+
+/// Three training steps of the shared loop in the browser (burn-flex with autodiff in wasm)
+/// lower the loss and give the native run's losses.
+#[cfg(feature = "train")]
+#[wasm_bindgen_test]
+async fn training_steps_match_the_native_run() {
+    common::training::check(&common::training::losses().await);
+}

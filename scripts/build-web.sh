@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the page's two wasm modules into www/pkg/ and names them in www/pkg/modules.json:
+# Builds the page's three wasm modules into www/pkg/ and names them in www/pkg/modules.json:
 #   cpu     vae_web-<key>.js + _bg.wasm       Burn's CPU backend only: what the first view fetches;
 #   webgpu  vae_web_gpu-<key>.js + _bg.wasm   with WebGPU (burn-wgpu) too: fetched only where
-#                                             WebGPU can help (see www/worker.js).
+#                                             WebGPU can help (see www/worker.js);
+#   train   vae_web_train-<key>.js + _bg.wasm the CPU backend with autodiff and the training loop:
+#                                             fetched only when the user opens the Train panel.
+# Then the training data (scripts/build-data.sh: www/data/, when MNIST is on this machine).
 # Each: cargo (profile `wasm`: size-optimised, fat LTO), wasm-bindgen --target web (plain ES
 # module, no bundler), wasm-opt -Oz (npm's binaryen; Debian's breaks the output).
 #
@@ -20,6 +23,7 @@ if [ -f $pkg/modules.json ] \
   && all=$(grep -o '"[^"]*\.js"' $pkg/modules.json | tr -d '"') \
   && (cd $pkg && for f in $all; do [ -f "$f" ] && [ -f "${f%.js}_bg.wasm" ] || exit 1; done); then
   echo "$pkg is up to date: $(tr -d '\n' < $pkg/modules.json)"
+  bash scripts/build-data.sh
   exit 0
 fi
 bash scripts/setup-web.sh
@@ -32,10 +36,11 @@ build_variant() {
   case $variant in
     cpu) name=vae_web; features=() ;;
     webgpu) name=vae_web_gpu; features=(--features webgpu) ;;
-    *) echo "unknown variant $variant (cpu or webgpu)" >&2; exit 2 ;;
+    train) name=vae_web_train; features=(--features train) ;;
+    *) echo "unknown variant $variant (cpu, webgpu or train)" >&2; exit 2 ;;
   esac
   cargo build -q -p vae-web --target wasm32-unknown-unknown --profile wasm "${features[@]}"
-  # The two variants share one artifact path: keep each one's copy.
+  # The variants share one artifact path: keep each one's copy.
   cp target/wasm32-unknown-unknown/wasm/vae_web.wasm "target/web/$name.wasm"
   local key
   key=$( (sha256sum "target/web/$name.wasm" | cut -c1-64; echo "$tools"; cat "$0") | sha256sum | cut -c1-12)
@@ -64,8 +69,10 @@ modules=()
 stale=()
 build_variant cpu
 build_variant webgpu
-# Written last, once both modules are in place (the worker reads it to find them).
+build_variant train
+# Written last, once every module is in place (the worker reads it to find them).
 (IFS=,; echo "{${modules[*]}}") > "$pkg/modules.json.tmp"
 mv "$pkg/modules.json.tmp" "$pkg/modules.json"
 rm -f "${stale[@]}"
 rm -f "$pkg/vae_web.js" "$pkg/vae_web_bg.wasm"  # unhashed names of older builds
+bash scripts/build-data.sh

@@ -170,6 +170,10 @@ function wireModelMenu(client, explorer, first) {
   let current = first.model;
   const show = (loaded) => {
     const entry = loaded.index.models.find((m) => m.id === loaded.model);
+    // A model the page holds (trained here or opened from files) joins the menu when used.
+    const option = [...select.options].find((o) => o.value === entry.id);
+    if (option) option.textContent = entry.name;
+    else select.append(new Option(entry.name, entry.id));
     $('model-about').textContent = entry.about;
     renderCard(loaded.card);
     select.value = loaded.model;
@@ -177,15 +181,15 @@ function wireModelMenu(client, explorer, first) {
   select.replaceChildren(...first.index.models.map((m) => new Option(m.name, m.id)));
   show(first);
   select.disabled = first.index.models.length < 2;
-  const switchTo = async (wanted) => {
+  const switchTo = async (wanted, custom = null) => {
     select.value = wanted;
-    const name = select.selectedOptions[0]?.textContent ?? wanted;
+    const name = custom?.name ?? select.selectedOptions[0]?.textContent ?? wanted;
     select.disabled = true;
     document.body.dataset.model = 'loading';
     $('status').textContent = `Loading the model “${name}”…`;
     let loaded;
     try {
-      loaded = await client.switchModel(wanted);
+      loaded = await client.switchModel(wanted, custom);
     } catch (e) {
       // Never a half-loaded model: back to the one that worked.
       showError(`The model “${name}” could not be loaded (${e.message}); the page went back to the previous model.`);
@@ -196,10 +200,30 @@ function wireModelMenu(client, explorer, first) {
     await explorer.setModel(loaded);
     select.disabled = false;
     document.body.dataset.model = current;
+    return current === wanted;
   };
   select.addEventListener('change', () => switchTo(select.value));
   document.body.dataset.model = current;
-  return { switchTo };
+  /** Switches the whole page to a model it holds (see ModelClient.switchModel); true when it
+   *  loaded, false when the page went back to the previous model (the error is shown). */
+  const useModel = (custom) => switchTo(custom.id, custom);
+  return { switchTo, useModel };
+}
+
+/** The Train panel: its code (www/train.js, and the training module and data it fetches) is
+ *  loaded only when the user opens the panel. */
+function wireTraining(menu, colours) {
+  const panel = $('train-panel');
+  let opened = null;
+  panel.addEventListener('toggle', () => {
+    if (!panel.open || opened) return;
+    opened = import('./train.js')
+      .then(({ TrainPanel }) => new TrainPanel({ wwwDir: WWW_DIR, colours, useModel: menu.useModel, showError, showNotice }))
+      .catch((e) => {
+        opened = null;
+        showError(`The Train panel could not be loaded (${e.message}); the rest of the page works as before.`);
+      });
+  });
 }
 
 /** Saves a canvas as a PNG file named `name`. */
@@ -323,6 +347,7 @@ async function main() {
       status.render();
     }
   });
+  wireTraining(menu, loaded.colours);
   exposeTestSurface(client, explorer, status);
   await applyView(explorer, link);
   changed();

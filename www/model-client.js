@@ -49,6 +49,7 @@ export class ModelClient {
         type: 'load',
         wwwDir: String(this.options.wwwDir),
         model: this.options.model,
+        custom: this.options.custom?.id === this.options.model ? this.options.custom : null,
         backend: this.options.backend,
         stallMs: this.options.stallMs ?? null,
       });
@@ -113,11 +114,13 @@ export class ModelClient {
   }
 
   /**
-   * Switches to the model `id` of models.json: a fresh worker loads it (and brings up its own
-   * WebGPU), the old one stops; requests still open resolve to null. Not a death: the restart
-   * allowance is untouched. Resolves like `start()`.
+   * Switches to the model `id` of models.json, or to `custom`, a model the page holds
+   * (`{id, name, about, card, weights, latents}`; kept, so that `id` can be switched back to):
+   * a fresh worker loads it (and brings up its own WebGPU), the old one stops; requests still
+   * open resolve to null. Not a death: the restart allowance is untouched. Resolves like
+   * `start()`.
    */
-  async switchModel(id) {
+  async switchModel(id, custom = null) {
     const old = this.worker;
     old.onerror = null;
     old.onmessage = null;
@@ -128,6 +131,7 @@ export class ModelClient {
     for (const latest of this.channels.values()) latest.close();
     this.channels.clear();
     this.options.model = id;
+    if (custom) this.options.custom = custom;
     return this.start();
   }
 

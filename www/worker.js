@@ -3,8 +3,9 @@
 // requests (encode, decode, grid, samples, interpolation, nearest digits). The page's main
 // thread only handles input and draws.
 //
-// Messages in:  {type: 'load', wwwDir, model, backend, stallMs}  (model: an id of models.json or
-//               null for its default; backend: 'cpu' | 'webgpu' | 'measure' | null; stallMs: how long a
+// Messages in:  {type: 'load', wwwDir, model, custom, backend, stallMs}  (model: an id of
+//               models.json or null for its default; custom: a model the page holds, see
+//               loadCustom, or null; backend: 'cpu' | 'webgpu' | 'measure' | null; stallMs: how long a
 //               download may go without a byte before it is given up, null for the default)
 //               {type: 'call', id, op, args}
 // Messages out: {type: 'loaded', index, model, card, latents, colours, manifoldGrid}
@@ -14,6 +15,7 @@
 // A wasm trap (a panic, an out-of-memory) leaves the module unusable: the worker then throws
 // it uncaught, the page sees the worker die and starts a new one.
 
+import { STALL_MS, fetchBytes as fetchFile } from './fetch-bytes.js';
 import { medianMs } from './measure.js';
 import { ModelError, errorValue } from './protocol.js';
 import { renderScatter } from './scatter.js';
@@ -21,8 +23,6 @@ import { renderScatter } from './scatter.js';
 const CALIBRATION_GRID = 10;
 /** Test digits counted around a drawing's μ ("nearest 20: 9 ×12, 4 ×8"). */
 const NEAREST = 20;
-/** A download that receives no byte for this long is given up (the page offers a retry). */
-const STALL_MS = 20_000;
 
 /** The CPU-only module's exports (the page's pure functions, and `Model` on the CPU). */
 let wasm = null;
@@ -55,50 +55,9 @@ let markLoaded;
 const loaded = new Promise((resolve, reject) => { markLoaded = { resolve, reject }; });
 loaded.catch(() => {});
 
-/** Fetches `name` relative to `dir`, revalidated with the server (a new deploy is seen at once),
- *  and gives up when no byte arrives for `stallMs`. */
-async function fetchBytes(dir, name) {
-  const url = new URL(name, dir);
-  const abort = new AbortController();
-  let timer = null;
-  const stalled = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => abort.abort(), stallMs);
-  };
-  const failed = (e) => {
-    if (abort.signal.aborted) {
-      return new ModelError('fetch', `the download of ${url.pathname} stalled (no data for ${stallMs / 1000} s)`);
-    }
-    return new ModelError('fetch', `could not fetch ${url.pathname}: ${e.message}`);
-  };
-  try {
-    stalled();
-    const response = await fetch(url, { cache: 'no-cache', signal: abort.signal });
-    if (!response.ok) {
-      throw new ModelError('fetch', `model file ${url.pathname} is missing (HTTP ${response.status})`);
-    }
-    const parts = [];
-    let length = 0;
-    const reader = response.body.getReader();
-    for (;;) {
-      stalled();
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value);
-      length += value.length;
-    }
-    const bytes = new Uint8Array(length);
-    let at = 0;
-    for (const part of parts) {
-      bytes.set(part, at);
-      at += part.length;
-    }
-    return bytes;
-  } catch (e) {
-    throw e instanceof ModelError ? e : failed(e);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Fetches `name` relative to `dir` (see fetch-bytes.js). */
+function fetchBytes(dir, name) {
+  return fetchFile(new URL(name, dir), { stallMs });
 }
 
 /** Imports one of the two wasm modules named in pkg/modules.json and initialises it. */
@@ -130,7 +89,26 @@ async function chooseModel(wwwDir, wanted) {
   return new URL(entry.dir, wwwDir);
 }
 
-async function load(wwwDir, wanted) {
+/** Loads a model the page holds (trained in the page, or opened from files): `custom` is
+ *  `{id, name, about, card (text), weights (bytes), latents: {points, labels}}`. */
+async function loadCustom(wwwDir, custom) {
+  const text = new TextDecoder().decode(await fetchBytes(wwwDir, wasm.indexFileName()));
+  index = JSON.parse(wasm.readModelIndex(text));
+  index.models = [...index.models.filter((m) => m.id !== custom.id),
+    { id: custom.id, name: custom.name, about: custom.about, dir: null }];
+  modelId = custom.id;
+  cardText = custom.card;
+  weights = new Uint8Array(custom.weights);
+  const { points, labels } = custom.latents;
+  if (!(points instanceof Float32Array && labels instanceof Uint8Array && points.length === 2 * labels.length)) {
+    throw new ModelError('bad-model', 'the latent means of the model do not fit its labels');
+  }
+  latents = { points, labels };
+  cpu = wasm.Model.load(cardText, weights);
+  card = JSON.parse(cpu.cardJson);
+}
+
+async function load(wwwDir, wanted, custom) {
   modulesUrl = new URL('pkg/modules.json', wwwDir);
   try {
     modules = JSON.parse(new TextDecoder().decode(await fetchBytes(modulesUrl, '')));
@@ -139,6 +117,10 @@ async function load(wwwDir, wanted) {
       `could not be read (${e.message}). Was it built? The README's first command builds it.`);
   }
   wasm = await importModule('cpu');
+  if (custom) {
+    await loadCustom(wwwDir, custom);
+    return;
+  }
   const modelDir = await chooseModel(wwwDir, wanted);
   cardText = new TextDecoder().decode(await fetchBytes(modelDir, wasm.cardFileName()));
   let parsed;
@@ -419,7 +401,7 @@ self.onmessage = async ({ data }) => {
   } else if (data.type === 'load') {
     if (data.stallMs > 0) stallMs = data.stallMs;
     try {
-      await load(new URL(data.wwwDir), data.model);
+      await load(new URL(data.wwwDir), data.model, data.custom);
       postMessage({
         type: 'loaded',
         index,

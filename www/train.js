@@ -47,7 +47,7 @@ class Series {
   }
 }
 
-/** Draws the reconstruction term (left axis) and the KL term (right axis) per step. */
+/** Draws the reconstruction term (left axis) and the KL term (right axis) over the steps. */
 function drawLoss(canvas, series, stepsPerPoint) {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || canvas.width;
@@ -67,7 +67,11 @@ function drawLoss(canvas, series, stepsPerPoint) {
   ctx.fillStyle = '#656d76';
   ctx.fillText(`steps: ${n * stepsPerPoint}`, pad.l, h - 6);
   if (n < 2) return;
-  const line = (values, colour, axisRight) => {
+  const line = (raw, colour, axisRight) => {
+    // Each batch's figure is noisy: the line is their moving average over about 50 steps.
+    const alpha = Math.min(1, stepsPerPoint / 50);
+    let avg = raw[0];
+    const values = raw.map((v) => (avg += alpha * (v - avg)));
     // Skip the first steps' large values in the range: the interesting part is what follows.
     const tail = values.slice(Math.min(values.length - 1, Math.floor(values.length * 0.02)));
     const lo = Math.min(...tail);

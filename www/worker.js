@@ -80,10 +80,15 @@ async function importModule(which) {
   }
 }
 
-/** Reads models.json and picks the model `wanted` (its default when null or unknown). */
-async function chooseModel(wwwDir, wanted) {
+/** Reads and checks models.json into `index`. */
+async function readIndex(wwwDir) {
   const text = new TextDecoder().decode(await fetchBytes(wwwDir, wasm.indexFileName()));
   index = JSON.parse(wasm.readModelIndex(text));
+}
+
+/** Reads models.json and picks the model `wanted` (its default when null or unknown). */
+async function chooseModel(wwwDir, wanted) {
+  await readIndex(wwwDir);
   const entry = index.models.find((m) => m.id === wanted) ?? index.models.find((m) => m.id === index.default);
   modelId = entry.id;
   return new URL(entry.dir, wwwDir);
@@ -92,8 +97,7 @@ async function chooseModel(wwwDir, wanted) {
 /** Loads a model the page holds (trained in the page, or opened from files): `custom` is
  *  `{id, name, about, card (text), weights (bytes), latents: {points, labels}}`. */
 async function loadCustom(wwwDir, custom) {
-  const text = new TextDecoder().decode(await fetchBytes(wwwDir, wasm.indexFileName()));
-  index = JSON.parse(wasm.readModelIndex(text));
+  await readIndex(wwwDir);
   index.models = [...index.models.filter((m) => m.id !== custom.id),
     { id: custom.id, name: custom.name, about: custom.about, dir: null }];
   modelId = custom.id;

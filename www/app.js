@@ -87,8 +87,19 @@ function renderCard(card) {
       `${m.active_units} of ${arch.latent} units active`);
   }
   parts.push(`5-NN accuracy of μ ${(100 * m.knn5_acc).toFixed(1)} %`);
-  $('card').textContent = `${parts.join('; ')}. Weights ${card.files.weights_storage}, ` +
+  $('card').textContent = `${parts.join('; ')}. Weights ${weightsLine(card.files)}, ` +
     `${(card.files.weights_bytes / 1024).toFixed(0)} KiB.`;
+}
+
+/** How the card says the weights are stored: the storage, and the bit widths of quantised ones. */
+function weightsLine(files) {
+  const bits = Object.values(files.weights_bits ?? {});
+  const ints = bits.filter((b) => b <= 8);
+  if (!ints.length) return files.weights_storage;
+  const [lo, hi] = [Math.min(...ints), Math.max(...ints)];
+  const kept = bits.length - ints.length;
+  return `${files.weights_storage} (${lo === hi ? lo : `${lo}–${hi}`} bits a value` +
+    `${kept ? `, ${kept} matrix${kept > 1 ? 'es' : ''} f16` : ''})`;
 }
 
 function renderLegend(colours) {

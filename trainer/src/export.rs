@@ -2,6 +2,7 @@
 //! when < 0.1 nats), the model card, the test-set latents and the figures, written to a staging
 //! directory and swapped into place in one step.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -12,7 +13,7 @@ use vae::card::{
 use vae::latents::Latents;
 use vae::plane::plane_extent;
 use vae::plane::{MANIFOLD_GRID, grid_points};
-use vae::weights::{self, Storage};
+use vae::weights::{self, Precision, Storage};
 use vae::{Encoding, IMAGE_PIXELS, Vae, files};
 
 use crate::atomic::replace_dir;
@@ -57,65 +58,182 @@ fn digests(dir: &Path) -> Result<Vec<FileDigest>> {
         .collect()
 }
 
+/// Fewest bits an export gives a matrix: below this the steps are coarse enough to move the
+/// model more than any transfer saving is worth.
+pub const MIN_BITS: u8 = 5;
+
+/// A candidate storage: its bytes, storage, the model as loaded from them, its test negative
+/// ELBO and the bit width of each quantised matrix.
+struct Candidate {
+    bytes: Vec<u8>,
+    storage: Storage,
+    model: Vae,
+    neg_elbo: f64,
+    plan: BTreeMap<String, Precision>,
+}
+
 /// Picks the smallest storage whose loss of quality is within bounds: 8-bit if it moves the
 /// test negative ELBO by less than [`Q8_TOLERANCE`] (keeping in f16, most costly first, the
-/// matrices whose 8 bits alone cost the most, but never more than half of them), else f16 if by
-/// less than [`F16_TOLERANCE`], else f32. Returns the bytes, their storage, and the model as
-/// the page will load it.
+/// matrices whose 8 bits alone cost the most, but never more than half of them), then fewer
+/// bits where the bound allows (see [`narrow`]); else f16 if by less than [`F16_TOLERANCE`],
+/// else f32. Returns the chosen candidate.
 fn choose_storage(
     model: &Vae,
     state: &TrainState,
     data: &Mnist,
     device: &Device,
-) -> Result<(Vec<u8>, Storage, Vae)> {
+) -> Result<Candidate> {
     let arch = &state.hyper.architecture;
-    let load = |bytes: Vec<u8>, storage| -> Result<(Vec<u8>, Storage, Vae, f64)> {
+    let load = |bytes: Vec<u8>, storage, plan: BTreeMap<String, Precision>| -> Result<Candidate> {
         let loaded = weights::from_bytes(arch, storage, &bytes, device)?;
         let neg_elbo = elbo_terms(&loaded, &data.test, device).neg_elbo();
-        Ok((bytes, storage, loaded, neg_elbo))
+        Ok(Candidate {
+            bytes,
+            storage,
+            model: loaded,
+            neg_elbo,
+            plan,
+        })
     };
-    let full = load(weights::to_bytes(model, Storage::F32)?, Storage::F32)?;
-    let report = |what: &str, c: &(Vec<u8>, Storage, Vae, f64), limit: f64| {
+    let q8 = |plan: BTreeMap<String, Precision>| {
+        load(weights::to_q8_bytes(model, &plan)?, Storage::Q8, plan)
+    };
+    let full = load(
+        weights::to_bytes(model, Storage::F32)?,
+        Storage::F32,
+        BTreeMap::new(),
+    )?;
+    let report = |what: &str, c: &Candidate, limit: f64| {
         eprintln!(
-            "test neg ELBO: f32 {:.4}, {what} {:.4} (change {:+.4} nats; limit {limit}; {} bytes)",
-            full.3,
-            c.3,
-            c.3 - full.3,
-            c.0.len()
+            "test neg ELBO: f32 {:.4}, {what} {:.4} (change {:+.4} nats; limit {limit}; {} bytes, {} gzipped)",
+            full.neg_elbo,
+            c.neg_elbo,
+            c.neg_elbo - full.neg_elbo,
+            c.bytes.len(),
+            gzipped_len(&c.bytes)
         );
-        (c.3 - full.3).abs() < limit
+        (c.neg_elbo - full.neg_elbo).abs() < limit
     };
-    let mut q8 = load(weights::to_q8_bytes(model, &[])?, Storage::Q8)?;
-    if !report("Q8", &q8, Q8_TOLERANCE) {
+    let matrices = weights::q8_matrices(model);
+    let mut best = q8(BTreeMap::new())?;
+    if !report("Q8", &best, Q8_TOLERANCE) {
         // What each matrix costs in 8 bits on its own (the others f16).
-        let matrices = weights::q8_matrices(model);
         let mut costs = Vec::new();
         for name in &matrices {
-            let others: Vec<String> = matrices.iter().filter(|m| *m != name).cloned().collect();
-            let alone = load(weights::to_q8_bytes(model, &others)?, Storage::Q8)?;
-            costs.push((alone.3 - full.3, name.clone()));
+            let others = matrices
+                .iter()
+                .filter(|m| *m != name)
+                .map(|m| (m.clone(), Precision::F16))
+                .collect();
+            costs.push((q8(others)?.neg_elbo - full.neg_elbo, name.clone()));
         }
         costs.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut keep = Vec::new();
+        let mut keep = BTreeMap::new();
         for (cost, name) in costs.into_iter().take(matrices.len() / 2) {
             eprintln!("  {name} in 8 bits alone: {cost:+.4} nats: kept in f16");
-            keep.push(name);
-            q8 = load(weights::to_q8_bytes(model, &keep)?, Storage::Q8)?;
-            if report(&format!("Q8 ({} in f16)", keep.len()), &q8, Q8_TOLERANCE) {
+            keep.insert(name, Precision::F16);
+            best = q8(keep.clone())?;
+            if report(&format!("Q8 ({} in f16)", keep.len()), &best, Q8_TOLERANCE) {
                 break;
             }
         }
     }
-    if (q8.3 - full.3).abs() < Q8_TOLERANCE {
-        return Ok((q8.0, q8.1, q8.2));
+    if (best.neg_elbo - full.neg_elbo).abs() < Q8_TOLERANCE {
+        return narrow(best, &matrices, q8, |c| {
+            (c.neg_elbo - full.neg_elbo).abs() < Q8_TOLERANCE
+        });
     }
-    let half = load(weights::to_bytes(model, Storage::F16)?, Storage::F16)?;
-    let (bytes, storage, loaded, _) = if report("F16", &half, F16_TOLERANCE) {
+    let half = load(
+        weights::to_bytes(model, Storage::F16)?,
+        Storage::F16,
+        BTreeMap::new(),
+    )?;
+    Ok(if report("F16", &half, F16_TOLERANCE) {
         half
     } else {
         full
+    })
+}
+
+/// Gives matrices fewer bits, one bit at a time in rounds over all of them (so that no one
+/// matrix spends the whole bound), down to [`MIN_BITS`], keeping each step whose model is
+/// still `within` bounds; what gzip then saves on the wire is what the narrower values buy.
+fn narrow(
+    mut best: Candidate,
+    matrices: &[String],
+    q8: impl Fn(BTreeMap<String, Precision>) -> Result<Candidate>,
+    within: impl Fn(&Candidate) -> bool,
+) -> Result<Candidate> {
+    let bits = |plan: &BTreeMap<String, Precision>, name: &str| match plan.get(name) {
+        Some(Precision::Bits(b)) => Some(*b),
+        Some(Precision::F16) => None,
+        None => Some(8),
     };
-    Ok((bytes, storage, loaded))
+    // A matrix over the bound at some width stays at the one before: the others only coarsen.
+    let mut settled = std::collections::BTreeSet::new();
+    loop {
+        let mut narrowed = false;
+        for name in matrices {
+            let Some(b) = bits(&best.plan, name).filter(|b| *b > MIN_BITS) else {
+                continue;
+            };
+            if settled.contains(name) {
+                continue;
+            }
+            let mut plan = best.plan.clone();
+            plan.insert(name.clone(), Precision::Bits(b - 1));
+            let candidate = q8(plan)?;
+            let kept = within(&candidate);
+            eprintln!(
+                "  {name} in {} bits: test neg ELBO {:.4}, {} gzipped: {}",
+                b - 1,
+                candidate.neg_elbo,
+                gzipped_len(&candidate.bytes),
+                if kept { "kept" } else { "over the bound" }
+            );
+            if kept {
+                best = candidate;
+                narrowed = true;
+            } else {
+                settled.insert(name.clone());
+            }
+        }
+        if !narrowed {
+            return Ok(best);
+        }
+    }
+}
+
+/// Bytes of `bytes` gzipped at the level static servers use (what a visitor downloads).
+fn gzipped_len(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to memory cannot fail.
+    let _ = gz.write_all(bytes);
+    gz.finish().map(|v| v.len()).unwrap_or(0)
+}
+
+/// What the card records of a [`Storage::Q8`] plan: the bits of every quantised matrix (16
+/// for one kept in f16); nothing for other storages.
+fn bits_of(
+    plan: &BTreeMap<String, Precision>,
+    matrices: &[String],
+    storage: Storage,
+) -> BTreeMap<String, u8> {
+    if storage != Storage::Q8 {
+        return BTreeMap::new();
+    }
+    matrices
+        .iter()
+        .map(|name| {
+            let bits = match plan.get(name) {
+                Some(Precision::Bits(b)) => *b,
+                Some(Precision::F16) => 16,
+                None => 8,
+            };
+            (name.clone(), bits)
+        })
+        .collect()
 }
 
 /// The first test image of each digit 0–9, in [0, 1].
@@ -136,7 +254,13 @@ pub fn export(
     device: &Device,
 ) -> Result<ModelCard> {
     let mnist = data.mnist;
-    let (weight_bytes, storage, stored) = choose_storage(model, state, mnist, device)?;
+    let Candidate {
+        bytes: weight_bytes,
+        storage,
+        model: stored,
+        plan,
+        ..
+    } = choose_storage(model, state, mnist, device)?;
     let metrics: Metrics = metrics(&stored, &mnist.train, &mnist.test, IW_SAMPLES, device)?;
     let test_mu = latent_means(&stored, &mnist.test, device)?;
     let plane = plane_extent(&test_mu);
@@ -210,6 +334,7 @@ pub fn export(
             weights_storage: storage,
             weights_bytes: weight_bytes.len() as u64,
             weights_sha256: weights::sha256_hex(&weight_bytes),
+            weights_bits: bits_of(&plan, &weights::q8_matrices(&stored), storage),
             latents: files::LATENTS.into(),
             figures: outputs_png.iter().map(|(n, _)| (*n).to_string()).collect(),
         },

@@ -347,6 +347,7 @@ impl Training {
             files: Files {
                 weights: files::WEIGHTS.into(),
                 weights_storage: Storage::F32,
+                weights_bits: Default::default(),
                 weights_bytes: bytes.len() as u64,
                 weights_sha256: weights::sha256_hex(&bytes),
                 latents: files::LATENTS.into(),

@@ -146,6 +146,10 @@ pub struct Files {
     pub weights_bytes: u64,
     /// Hex SHA-256 of the weights file.
     pub weights_sha256: String,
+    /// Bits per value of each quantised matrix of [`Storage::Q8`] weights (16: kept in f16);
+    /// empty for other storages.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub weights_bits: std::collections::BTreeMap<String, u8>,
     /// Test-set latents file name (see [`crate::latents`]).
     pub latents: String,
     /// Figures: latent scatter, reconstructions, manifold.

@@ -23,8 +23,9 @@ pub enum Storage {
     F32,
     /// 16-bit floats: half the size; converted back to f32 when loaded.
     F16,
-    /// 8-bit integers with f16 scales per output channel (each column of a weight matrix, one
-    /// scale per [`Q8_GROUP`] rows: w = q · scale, q ∈ [−127, 127]), biases in f32: under a
+    /// Integers of up to 8 bits with f16 scales per output channel (each column of a weight
+    /// matrix, one scale per [`Q8_GROUP`] rows: w = q · scale, q ∈ [−127, 127], fewer levels
+    /// for a matrix given fewer [`Precision::Bits`]), stored as i8, biases in f32: under a
     /// third of the size; dequantised to f32 when loaded. The scales are stored beside each
     /// matrix as `<name>.q8scale`; matrices under [`Q8_MIN_VALUES`] values stay f32, and the
     /// exporter may keep a sensitive matrix in f16 (see [`to_q8_bytes`]).
@@ -98,12 +99,29 @@ pub const Q8_MIN_VALUES: usize = 4096;
 /// weights' magnitudes more closely (an outlier coarsens only its own group's steps).
 pub const Q8_GROUP: usize = 32;
 
-/// Quantises a row-major `rows × cols` matrix to 8 bits per value, symmetric (`w ≈ q · scale`),
-/// with one scale per column for each group of [`Q8_GROUP`] rows: `scale = max |w| / 127` over
-/// the group's part of the column (1 where that is 0), rounded to f16 as the file stores it. Returns the values and the
-/// `⌈rows / Q8_GROUP⌉ × cols` scales, row-major.
-pub fn quantise_columns(values: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
+/// How [`Storage::Q8`] stores one matrix of [`q8_matrices`]: in f16, or as integers of a
+/// given width with per-column scales. Fewer bits give the file fewer distinct bytes, which the
+/// server's gzip turns into fewer bytes on the wire; the file's layout stays the same (i8
+/// values, f16 scales), so the loader needs no width: any value in ±127 reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// Kept in f16 (a matrix where 8 bits cost the model too much).
+    F16,
+    /// Symmetric integers of this many bits (2 to 8): q ∈ ±(2^(bits−1) − 1).
+    Bits(u8),
+}
+
+/// The widths an export may give a matrix, widest first.
+pub const Q8_BITS: std::ops::RangeInclusive<u8> = 2..=8;
+
+/// Quantises a row-major `rows × cols` matrix to `bits` bits per value (2 to 8; clamped),
+/// symmetric (`w ≈ q · scale`, q ∈ ±(2^(bits−1) − 1)), with one scale per column for each
+/// group of [`Q8_GROUP`] rows: `scale = max |w| / (2^(bits−1) − 1)` over the group's part of
+/// the column (1 where that is 0), rounded to f16 as the file stores it. Returns the values
+/// and the `⌈rows / Q8_GROUP⌉ × cols` scales, row-major.
+pub fn quantise_columns(values: &[f32], cols: usize, bits: u8) -> (Vec<i8>, Vec<f32>) {
     let cols = cols.max(1);
+    let top = f32::from((1u8 << (bits.clamp(*Q8_BITS.start(), *Q8_BITS.end()) - 1)) - 1);
     let mut scales = Vec::new();
     for group in values.chunks(Q8_GROUP * cols) {
         let mut max = vec![0.0f32; cols];
@@ -115,7 +133,7 @@ pub fn quantise_columns(values: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
         // Stored as f16: each scale rounded to what the file holds (never to 0).
         scales.extend(max.iter().map(|&m| {
             if m > 0.0 && m.is_finite() {
-                f16::from_f32(m / 127.0).max(f16::from_bits(1)).to_f32()
+                f16::from_f32(m / top).max(f16::from_bits(1)).to_f32()
             } else {
                 1.0
             }
@@ -128,7 +146,7 @@ pub fn quantise_columns(values: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
             let s = &scales[(r / Q8_GROUP) * cols..];
             row.iter()
                 .zip(s)
-                .map(|(v, s)| (v / s).round().clamp(-127.0, 127.0) as i8)
+                .map(move |(v, s)| (v / s).round().clamp(-top, top) as i8)
         })
         .collect();
     (q, scales)
@@ -149,10 +167,12 @@ pub fn q8_matrices(model: &Vae) -> Vec<String> {
         .collect()
 }
 
-/// [`Storage::Q8`] bytes: every matrix of [`q8_matrices`] as i8 plus its column scales, except
-/// those named in `keep_f16` (stored as f16: where 8 bits cost the model too much); everything
-/// else f32.
-pub fn to_q8_bytes(model: &Vae, keep_f16: &[String]) -> Result<Vec<u8>, WeightsError> {
+/// [`Storage::Q8`] bytes: every matrix of [`q8_matrices`] stored as `precision` says for its
+/// name (8 bits for a name it does not hold), everything else f32.
+pub fn to_q8_bytes(
+    model: &Vae,
+    precision: &std::collections::BTreeMap<String, Precision>,
+) -> Result<Vec<u8>, WeightsError> {
     let quantised = q8_matrices(model);
     let mut out = Vec::new();
     for tensor in model.collect(None, None, false) {
@@ -161,17 +181,21 @@ pub fn to_q8_bytes(model: &Vae, keep_f16: &[String]) -> Result<Vec<u8>, WeightsE
             .map_err(pack_error)?
             .convert::<f32>();
         let shape = data.shape().clone();
-        if keep_f16.contains(&name) {
-            out.push(bridge::from_data(data.convert::<f16>(), name, None));
-            continue;
-        }
+        let bits = match precision.get(&name) {
+            Some(Precision::F16) if quantised.contains(&name) => {
+                out.push(bridge::from_data(data.convert::<f16>(), name, None));
+                continue;
+            }
+            Some(Precision::Bits(bits)) => *bits,
+            _ => 8,
+        };
         let values = data
             .try_to_vec::<f32>()
             .map_err(|e| pack_error(format!("{e:?}")))?;
         if let [rows, cols] = shape.as_slice()
             && quantised.contains(&name)
         {
-            let (q, scales) = quantise_columns(&values, *cols);
+            let (q, scales) = quantise_columns(&values, *cols, bits);
             out.push(bridge::from_data(
                 TensorData::new(scales, [rows.div_ceil(Q8_GROUP), *cols]).convert::<f16>(),
                 format!("{name}{Q8_SCALE_SUFFIX}"),
@@ -292,7 +316,7 @@ fn from_q8_bytes(bytes: &[u8]) -> Result<Vec<PackTensor>, WeightsError> {
 /// Serialises the model's weights into burnpack bytes.
 pub fn to_bytes(model: &Vae, storage: Storage) -> Result<Vec<u8>, WeightsError> {
     if storage == Storage::Q8 {
-        return to_q8_bytes(model, &[]);
+        return to_q8_bytes(model, &Default::default());
     }
     let mut store = BurnpackStore::from_bytes(None);
     if storage == Storage::F16 {

@@ -85,11 +85,50 @@ fn q8_export_is_a_third_of_the_size_and_close() {
 #[test]
 fn quantising_a_column_keeps_its_largest_value_and_sign() {
     // 2 × 3, row-major: columns (1, −4), (0, 0), (0.5, 0.25).
-    let (q, scales) = weights::quantise_columns(&[1.0, 0.0, 0.5, -4.0, 0.0, 0.25], 3);
+    let (q, scales) = weights::quantise_columns(&[1.0, 0.0, 0.5, -4.0, 0.0, 0.25], 3, 8);
     // The scales as the file stores them: f16.
     let f16 = |v: f32| burn::tensor::f16::from_f32(v).to_f32();
     assert_eq!(scales, vec![f16(4.0 / 127.0), 1.0, f16(0.5 / 127.0)]);
     assert_eq!(q, vec![32, 0, 127, -127, 0, 64]);
+}
+
+#[test]
+fn fewer_bits_use_fewer_levels_and_the_same_layout() {
+    // 4 bits: q ∈ ±7. Column (1, −4) → scale 4/7: 1 → 1.75 → 2; column (0.5, 0.25) → 7, 3.5 → 4.
+    let (q, scales) = weights::quantise_columns(&[1.0, 0.0, 0.5, -4.0, 0.0, 0.25], 3, 4);
+    let f16 = |v: f32| burn::tensor::f16::from_f32(v).to_f32();
+    assert_eq!(scales, vec![f16(4.0 / 7.0), 1.0, f16(0.5 / 7.0)]);
+    assert_eq!(q, vec![2, 0, 7, -7, 0, 4]);
+    // A width outside 2–8 is clamped, never an overflow.
+    let (q, _) = weights::quantise_columns(&[1.0, -1.0], 1, 12);
+    assert_eq!(q, vec![127, -127]);
+    let (q, _) = weights::quantise_columns(&[1.0, -1.0], 1, 0);
+    assert_eq!(q, vec![1, -1]);
+}
+
+#[test]
+fn a_model_in_fewer_bits_loads_and_stays_close() {
+    let d = Device::flex();
+    let model = Vae::new(&config(), &d);
+    let names = weights::q8_matrices(&model);
+    let reload = |bits: u8| {
+        let plan = names
+            .iter()
+            .map(|n| (n.clone(), weights::Precision::Bits(bits)))
+            .collect();
+        let bytes = weights::to_q8_bytes(&model, &plan).expect("export");
+        let loaded = weights::from_bytes(&config(), Storage::Q8, &bytes, &d).expect("loads");
+        let ((mu, image), (mu_q, image_q)) =
+            (probe_outputs(&model, &d), probe_outputs(&loaded, &d));
+        mu.iter()
+            .chain(&image)
+            .zip(mu_q.iter().chain(&image_q))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let (e8, e4) = (reload(8), reload(4));
+    assert!(e8 < e4, "8 bits ({e8}) are closer than 4 ({e4})");
+    assert!(e4 > 0.0 && e8 < 0.05, "8 bits: {e8}, 4 bits: {e4}");
 }
 
 #[test]

@@ -70,6 +70,9 @@ stale=()
 build_variant cpu
 build_variant webgpu
 build_variant train
+# The names of the model files, as the CPU module's exports give them (their one source is the
+# Rust crate): the worker starts those downloads from these while the module itself downloads.
+modules+=("\"files\": $(node scripts/module-names.mjs "$pkg/$(echo "${modules[0]}" | cut -d'"' -f4)")")
 # Written last, once every module is in place (the worker reads it to find them).
 (IFS=,; echo "{${modules[*]}}") > "$pkg/modules.json.tmp"
 mv "$pkg/modules.json.tmp" "$pkg/modules.json"

@@ -55,9 +55,42 @@ let markLoaded;
 const loaded = new Promise((resolve, reject) => { markLoaded = { resolve, reject }; });
 loaded.catch(() => {});
 
-/** Fetches `name` relative to `dir` (see fetch-bytes.js). */
+/** Downloads started ahead of need (see prefetchModel), by URL: each is taken once. */
+const early = new Map();
+
+/** Fetches `name` relative to `dir` (see fetch-bytes.js), or takes the download of that URL
+ *  that prefetchModel started (the same bytes, or the same error). */
 function fetchBytes(dir, name) {
-  return fetchFile(new URL(name, dir), { stallMs });
+  const url = new URL(name, dir);
+  const started = early.get(url.href);
+  early.delete(url.href);
+  return started ?? fetchFile(url, { stallMs });
+}
+
+/** Starts the downloads of the model's files while the wasm module downloads: models.json,
+ *  then the card of the model `wanted` (its default), then its weights and latents, with the
+ *  file names the build copied from the module's exports into modules.json. Only a head start:
+ *  the loading path below checks everything as before and takes these downloads by URL; a guess
+ *  that proves wrong (a file it cannot read) just starts nothing more. */
+function prefetchModel(wwwDir, wanted) {
+  const names = modules?.files;
+  if (typeof names?.index !== 'string' || typeof names?.card !== 'string') return;
+  const start = (dir, name) => {
+    const url = new URL(name, dir);
+    const download = fetchFile(url, { stallMs });
+    download.catch(() => {});
+    early.set(url.href, download);
+    return download;
+  };
+  const json = async (download) => JSON.parse(new TextDecoder().decode(await download));
+  (async () => {
+    const index = await json(start(wwwDir, names.index));
+    const entry = index.models.find((m) => m.id === wanted) ?? index.models.find((m) => m.id === index.default);
+    const dir = new URL(entry.dir, wwwDir);
+    const { files } = await json(start(dir, names.card));
+    start(dir, files.weights);
+    start(dir, files.latents);
+  })().catch(() => {});
 }
 
 /** Imports one of the two wasm modules named in pkg/modules.json and initialises it. */
@@ -120,6 +153,7 @@ async function load(wwwDir, wanted, custom) {
     throw new ModelError('bad-model', `The list of WebAssembly modules (${modulesUrl.pathname}) ` +
       `could not be read (${e.message}). Was it built? The README's first command builds it.`);
   }
+  if (!custom) prefetchModel(wwwDir, wanted);
   wasm = await importModule('cpu');
   if (custom) {
     await loadCustom(wwwDir, custom);

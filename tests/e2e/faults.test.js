@@ -32,6 +32,28 @@ test('a stalled download times out with a message and a Retry button that then l
   });
 });
 
+test('the model files download while the wasm module does, each once', async (t) => {
+  // The CPU module stalls: the worker has started the model's downloads meanwhile (their
+  // names from modules.json), and the stall is still reported as the module's.
+  const { cpu } = JSON.parse(await fs.readFile(path.join(ROOT, 'www/pkg/modules.json'), 'utf8'));
+  const wasm = `www/pkg/${cpu.replace(/\.js$/, '_bg.wasm')}`;
+  const overrides = { [wasm]: STALL };
+  await withPage(t, { overrides, query: '?stall-ms=1500' }, async (page, site) => {
+    const error = await retryOffered(page);
+    assert.match(error, /_bg\.wasm stalled \(no data for 1\.5 s\)/, error);
+    const count = (name) => site.requests.filter((u) => u.endsWith(`/www/model/${name}`)).length;
+    for (const name of ['card.json', 'weights.bpk', 'test-latents.bin']) {
+      assert.equal(count(name), 1, `${name} was fetched once, before the module arrived`);
+    }
+    delete overrides[wasm];
+    await page.click('#retry');
+    await ready(page);
+    assert.equal(count('weights.bpk'), 2, 'the second load fetched the weights once more, and once');
+    await stroke(page, ONE);
+    await waitState(page, 's.encoded !== null && s.busy.length === 0');
+  });
+});
+
 test('a card and weights that do not fit together (a deploy under the page) are refused, never half loaded', async (t) => {
   // The weights of another model under this model's card: what a visitor gets when a deploy
   // lands between the card's download and the weights'.

@@ -5,7 +5,9 @@
 #                                             WebGPU can help (see www/worker.js);
 #   train   vae_web_train-<key>.js + _bg.wasm the CPU backend with autodiff and the training loop:
 #                                             fetched only when the user opens the Train panel.
-# Then the training data (scripts/build-data.sh: www/data/, when MNIST is on this machine).
+# modules.json also holds, under "files", the model files' names as the CPU module gives them
+# (scripts/module-names.mjs). Then the training data (scripts/build-data.sh: www/data/, when
+# MNIST is on this machine).
 # Each: cargo (profile `wasm`: size-optimised, fat LTO), wasm-bindgen --target web (plain ES
 # module, no bundler), wasm-opt -Oz (npm's binaryen; Debian's breaks the output).
 #

@@ -24,6 +24,7 @@ async function secondVersion(dir) {
   const pkg = path.join(www, 'pkg');
   const modules = JSON.parse(await fs.readFile(path.join(pkg, 'modules.json'), 'utf8'));
   for (const [which, glue] of Object.entries(modules)) {
+    if (typeof glue !== 'string') continue; // "files": the model files' names, unchanged
     const renamed = glue.replace(/-([0-9a-f]+)\.js$/, '-b$1.js');
     const wasm = (name) => name.replace(/\.js$/, '_bg.wasm');
     await fs.rename(path.join(pkg, wasm(glue)), path.join(pkg, wasm(renamed)));

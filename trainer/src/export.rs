@@ -1,5 +1,5 @@
-//! Exporting a trained model for the page: weights (8-bit when that costs < 0.3 nats, else f16
-//! when < 0.1 nats), the model card, the test-set latents and the figures, written to a staging
+//! Exporting a trained model for the page: weights (8-bit when that costs < 0.3 nats, and
+//! narrower matrices while it still does; else f16 when < 0.1 nats), the model card, the test-set latents and the figures, written to a staging
 //! directory and swapped into place in one step.
 
 use std::collections::BTreeMap;
@@ -164,20 +164,15 @@ fn narrow(
     q8: impl Fn(BTreeMap<String, Precision>) -> Result<Candidate>,
     within: impl Fn(&Candidate) -> bool,
 ) -> Result<Candidate> {
-    let bits = |plan: &BTreeMap<String, Precision>, name: &str| match plan.get(name) {
-        Some(Precision::Bits(b)) => Some(*b),
-        Some(Precision::F16) => None,
-        None => Some(8),
-    };
     // A matrix over the bound at some width stays at the one before: the others only coarsen.
     let mut settled = std::collections::BTreeSet::new();
     loop {
         let mut narrowed = false;
         for name in matrices {
-            let Some(b) = bits(&best.plan, name).filter(|b| *b > MIN_BITS) else {
-                continue;
+            let Precision::Bits(b) = Precision::of(&best.plan, name) else {
+                continue; // kept in f16
             };
-            if settled.contains(name) {
+            if b <= MIN_BITS || settled.contains(name) {
                 continue;
             }
             let mut plan = best.plan.clone();
@@ -225,14 +220,7 @@ fn bits_of(
     }
     matrices
         .iter()
-        .map(|name| {
-            let bits = match plan.get(name) {
-                Some(Precision::Bits(b)) => *b,
-                Some(Precision::F16) => 16,
-                None => 8,
-            };
-            (name.clone(), bits)
-        })
+        .map(|name| (name.clone(), Precision::of(plan, name).bits()))
         .collect()
 }
 
@@ -396,6 +384,55 @@ mod tests {
         assert_eq!((e.x_min, e.x_max), (-e.x_max, e.x_max));
         assert_eq!((e.y_min, e.y_max), (e.x_min, e.x_max));
         assert!(e.x_max >= 2.0 && e.x_max <= 2.5, "{e:?}");
+    }
+
+    #[test]
+    fn narrowing_spreads_the_bound_over_the_matrices_and_leaves_f16_alone() {
+        let device = Device::flex();
+        let config = vae::VaeConfig {
+            latent: 2,
+            hidden: vec![8],
+            decoder_hidden: None,
+            activation: vae::Activation::Silu,
+        };
+        let model = Vae::new(&config, &device);
+        // A stand-in for the test ELBO: each bit fewer quadruples a matrix's quantisation noise.
+        let cost = |plan: &BTreeMap<String, Precision>| -> f64 {
+            [("a", 0.01), ("b", 0.001)]
+                .iter()
+                .map(|(name, c)| match Precision::of(plan, name) {
+                    Precision::Bits(b) => c * 4f64.powi(8 - i32::from(b)),
+                    Precision::F16 => 0.0,
+                })
+                .sum()
+        };
+        let candidate = |plan: BTreeMap<String, Precision>| -> Result<Candidate> {
+            Ok(Candidate {
+                bytes: Vec::new(),
+                storage: Storage::Q8,
+                model: model.clone(),
+                neg_elbo: cost(&plan),
+                plan,
+            })
+        };
+        let start = BTreeMap::from([("c".to_string(), Precision::F16)]);
+        let names = ["a", "b", "c"].map(String::from);
+        let best = narrow(
+            candidate(start).expect("a candidate"),
+            &names,
+            candidate,
+            |c| c.neg_elbo < 0.3,
+        )
+        .expect("narrowed");
+        // Rounds: a and b to 7, then to 6 (0.176); a to 5 would cost 0.64 + 0.016: a stays at
+        // 6; b to 5 (0.224); then b is at the floor. c, in f16, is never touched.
+        let want = BTreeMap::from([
+            ("a".to_string(), Precision::Bits(6)),
+            ("b".to_string(), Precision::Bits(MIN_BITS)),
+            ("c".to_string(), Precision::F16),
+        ]);
+        assert_eq!(best.plan, want);
+        assert!((best.neg_elbo - 0.224).abs() < 1e-12, "{}", best.neg_elbo);
     }
 
     #[test]

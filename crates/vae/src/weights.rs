@@ -111,7 +111,22 @@ pub enum Precision {
     Bits(u8),
 }
 
-/// The widths an export may give a matrix, widest first.
+impl Precision {
+    /// Bits per value: 16 for f16.
+    pub fn bits(self) -> u8 {
+        match self {
+            Precision::F16 => 16,
+            Precision::Bits(bits) => bits,
+        }
+    }
+
+    /// How `plan` stores the matrix `name`: 8 bits unless it says otherwise.
+    pub fn of(plan: &std::collections::BTreeMap<String, Precision>, name: &str) -> Precision {
+        plan.get(name).copied().unwrap_or(Precision::Bits(8))
+    }
+}
+
+/// The widths an export may give a matrix.
 pub const Q8_BITS: std::ops::RangeInclusive<u8> = 2..=8;
 
 /// Quantises a row-major `rows × cols` matrix to `bits` bits per value (2 to 8; clamped),
@@ -181,13 +196,13 @@ pub fn to_q8_bytes(
             .map_err(pack_error)?
             .convert::<f32>();
         let shape = data.shape().clone();
-        let bits = match precision.get(&name) {
-            Some(Precision::F16) if quantised.contains(&name) => {
+        let bits = match Precision::of(precision, &name) {
+            Precision::F16 if quantised.contains(&name) => {
                 out.push(bridge::from_data(data.convert::<f16>(), name, None));
                 continue;
             }
-            Some(Precision::Bits(bits)) => *bits,
-            _ => 8,
+            Precision::F16 => 8,
+            Precision::Bits(bits) => bits,
         };
         let values = data
             .try_to_vec::<f32>()

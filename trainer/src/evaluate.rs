@@ -11,7 +11,7 @@ use vae::{IMAGE_PIXELS, Vae};
 use crate::mnist::Split;
 use crate::tensors::{images, matrix, to_vec};
 use vae::loss::bce_from_logits;
-use vae::metrics::EVAL_BATCH;
+use vae::metrics::{EVAL_BATCH, knn_label};
 pub use vae::metrics::{elbo_terms, mean_reconstruction_mse};
 use vae::rng::Rng;
 
@@ -35,36 +35,11 @@ pub fn knn5_accuracy(
     query_labels: &[u8],
     dims: usize,
 ) -> f64 {
-    const K: usize = 5;
-    let correct: usize = query
+    let correct = query
         .par_chunks(dims)
         .zip(query_labels.par_iter())
         .filter(|(q, label)| {
-            // The K best (distance, label), kept sorted by distance.
-            let mut best = [(f32::INFINITY, 0u8); K];
-            for (r, &l) in reference.chunks(dims).zip(reference_labels) {
-                let d: f32 = q.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum();
-                if d < best[K - 1].0 {
-                    let mut i = K - 1;
-                    while i > 0 && best[i - 1].0 > d {
-                        best[i] = best[i - 1];
-                        i -= 1;
-                    }
-                    best[i] = (d, l);
-                }
-            }
-            let mut votes = [0usize; 10];
-            for &(_, l) in &best {
-                votes[l as usize] += 1;
-            }
-            let top = *votes.iter().max().unwrap_or(&0);
-            // Nearest first, so the first label with the top count wins ties.
-            let winner = best
-                .iter()
-                .map(|&(_, l)| l)
-                .find(|&l| votes[l as usize] == top)
-                .unwrap_or(0);
-            winner == **label
+            knn_label(reference, reference_labels, dims, q, 5, None) == Some(**label)
         })
         .count();
     correct as f64 / query_labels.len().max(1) as f64

@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use vae::card::{CARD_FORMAT, Dataset, Files, Metrics, ModelCard, Training as TrainingCard};
+use vae::metrics::knn_label;
 use vae::split::Split;
 use vae::train::{Hyper, TrainLoop};
 use vae::weights::{self, Storage};
@@ -365,31 +366,13 @@ pub fn means_of(card: &str, weights: &[u8], split: &Split) -> Result<Vec<f32>, W
     means_now(session.cpu_model(), split, &crate::backend::cpu_device())
 }
 
-/// Accuracy of a `k`-nearest-neighbour vote of each point among the others.
+/// Accuracy of a `k`-nearest-neighbour vote of each 2-D point among the others ([`knn_label`]).
 fn leave_one_out_knn(points: &[f32], labels: &[u8], k: usize) -> f64 {
-    let n = labels.len();
-    if n < 2 {
-        return 0.0;
-    }
-    let mut right = 0usize;
-    let mut dist: Vec<(f32, u8)> = Vec::with_capacity(n);
-    for i in 0..n {
-        dist.clear();
-        let (x, y) = (points[2 * i], points[2 * i + 1]);
-        for j in (0..n).filter(|&j| j != i) {
-            let (dx, dy) = (points[2 * j] - x, points[2 * j + 1] - y);
-            dist.push((dx * dx + dy * dy, labels[j]));
-        }
-        let k = k.min(dist.len());
-        dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
-        let mut votes = [0usize; 10];
-        for &(_, l) in &dist[..k] {
-            votes[usize::from(l)] += 1;
-        }
-        let best = (0..10)
-            .max_by_key(|&d| (votes[d], std::cmp::Reverse(d)))
-            .unwrap_or(0);
-        right += usize::from(best == usize::from(labels[i]));
-    }
-    right as f64 / n as f64
+    let right = (0..labels.len())
+        .filter(|&i| {
+            let own = points.get(2 * i..2 * i + 2).unwrap_or_default();
+            knn_label(points, labels, 2, own, k, Some(i)) == Some(labels[i])
+        })
+        .count();
+    right as f64 / labels.len().max(1) as f64
 }

@@ -74,3 +74,61 @@ pub fn mean_reconstruction_mse(model: &Vae, split: &Split, device: &Device) -> f
     }
     total / (split.len() * IMAGE_PIXELS) as f64
 }
+
+/// The label that the `k` nearest rows of `points` (`dims` values each, labelled by `labels`)
+/// give `query` by majority vote (squared Euclidean distance), leaving out row `skip` (the
+/// query itself, for a leave-one-out count); a tie goes to the tied label whose member is
+/// nearest. `None` when there is no other row. The trainer's and the page's 5-NN accuracy both
+/// count with it.
+pub fn knn_label(
+    points: &[f32],
+    labels: &[u8],
+    dims: usize,
+    query: &[f32],
+    k: usize,
+    skip: Option<usize>,
+) -> Option<u8> {
+    // The k best (distance, label), kept sorted by distance, nearest first.
+    let mut best: Vec<(f32, u8)> = Vec::with_capacity(k + 1);
+    let rows = points.chunks_exact(dims.max(1)).zip(labels).enumerate();
+    for (_, (row, &label)) in rows.filter(|(i, _)| Some(*i) != skip) {
+        let d: f32 = query.iter().zip(row).map(|(a, b)| (a - b) * (a - b)).sum();
+        if best.len() == k && best.last().is_some_and(|&(worst, _)| d >= worst) {
+            continue;
+        }
+        let at = best.partition_point(|&(e, _)| e <= d);
+        best.insert(at, (d, label));
+        best.truncate(k);
+    }
+    let mut votes = [0usize; 256];
+    for &(_, label) in &best {
+        votes[usize::from(label)] += 1;
+    }
+    let top = best.iter().map(|&(_, l)| votes[usize::from(l)]).max()?;
+    best.iter()
+        .map(|&(_, l)| l)
+        .find(|&l| votes[usize::from(l)] == top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::knn_label;
+
+    #[test]
+    fn the_majority_of_the_nearest_wins_and_a_tie_goes_to_the_nearest() {
+        // 1-D points: 0.0 (label 1), 1.0 (2), 1.1 (2), 5.0 (3), 5.1 (3).
+        let points = [0.0, 1.0, 1.1, 5.0, 5.1];
+        let labels = [1, 2, 2, 3, 3];
+        assert_eq!(knn_label(&points, &labels, 1, &[0.9], 3, None), Some(2));
+        // k = 2 at 0.4: 0.0 (1) and 1.0 (2) tie one vote each: the nearest, label 1, wins.
+        assert_eq!(knn_label(&points, &labels, 1, &[0.4], 2, None), Some(1));
+        // Leaving out the query's own row.
+        assert_eq!(knn_label(&points, &labels, 1, &[0.0], 1, Some(0)), Some(2));
+        // More neighbours asked for than there are: all of them vote (2 and 3 tie; 5.0 is a 3).
+        assert_eq!(knn_label(&points, &labels, 1, &[5.0], 10, None), Some(3));
+        assert_eq!(
+            knn_label(&points[..1], &labels[..1], 1, &[0.0], 5, Some(0)),
+            None
+        );
+    }
+}

@@ -568,27 +568,14 @@ fn check_resume(saved: &Hyper, asked: &Hyper) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vae::{Recon, VaeConfig};
+    use vae::VaeConfig;
 
     fn hyper() -> Hyper {
-        Hyper {
-            architecture: VaeConfig {
-                hidden: vec![32, 16],
-                ..VaeConfig::default()
-            },
-            recon: Recon::Bce,
-            epochs: 1,
-            batch: 24,
-            lr: 1e-2,
-            seed: 1,
-            beta: 1.0,
-            warmup: 0,
-            ema: 0.0,
-            weight_decay: 0.0,
-            dropout: 0.0,
-            augment: 0.0,
-            validation: 0,
-        }
+        let architecture = VaeConfig {
+            hidden: vec![32, 16],
+            ..VaeConfig::default()
+        };
+        Hyper::plain(architecture, 1, 24, 1e-2, 1)
     }
 
     fn batch(device: &Device) -> Tensor<2> {

@@ -16,7 +16,7 @@ use vae::metrics::knn_label;
 use vae::split::Split;
 use vae::train::{Hyper, TrainLoop};
 use vae::weights::{self, Storage};
-use vae::{IMAGE_PIXELS, Recon, Vae, VaeConfig, files};
+use vae::{IMAGE_PIXELS, Vae, VaeConfig, files};
 
 use crate::error::{ErrorKind, WebError};
 use crate::session::read;
@@ -116,23 +116,13 @@ impl TrainSettings {
                 self.epochs
             )));
         }
+        let architecture = VaeConfig {
+            hidden: self.hidden.clone(),
+            ..VaeConfig::default()
+        };
         Ok(Hyper {
-            architecture: VaeConfig {
-                hidden: self.hidden.clone(),
-                ..VaeConfig::default()
-            },
-            recon: Recon::Bce,
-            epochs: self.epochs,
-            batch: self.batch,
-            lr: self.lr,
-            seed: self.seed,
             beta: self.beta,
-            warmup: 0,
-            ema: 0.0,
-            weight_decay: 0.0,
-            dropout: 0.0,
-            augment: 0.0,
-            validation: 0,
+            ..Hyper::plain(architecture, self.epochs, self.batch, self.lr, self.seed)
         })
     }
 }

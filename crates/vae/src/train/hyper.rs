@@ -50,6 +50,28 @@ fn one() -> f64 {
 }
 
 impl Hyper {
+    /// A run of `epochs` epochs of `batch` images at peak learning rate `lr` from `seed`, with
+    /// the Bernoulli cross-entropy, β = 1 and none of the extras (no KL warm-up, weight average,
+    /// weight decay, dropout, distortions or validation split): what the page's Train panel
+    /// runs, and the base the tests vary.
+    pub fn plain(architecture: VaeConfig, epochs: usize, batch: usize, lr: f64, seed: u64) -> Self {
+        Hyper {
+            architecture,
+            recon: Recon::Bce,
+            epochs,
+            batch,
+            lr,
+            seed,
+            beta: 1.0,
+            warmup: 0,
+            ema: 0.0,
+            weight_decay: 0.0,
+            dropout: 0.0,
+            augment: 0.0,
+            validation: 0,
+        }
+    }
+
     /// Learning rate at `step` of `total`: cosine decay from `lr` to `lr / 50`.
     pub fn lr_at(&self, step: usize, total: usize) -> f64 {
         let progress = step as f64 / total.max(1) as f64;
@@ -136,21 +158,7 @@ mod tests {
     use super::*;
 
     fn hyper() -> Hyper {
-        Hyper {
-            architecture: VaeConfig::default(),
-            recon: Recon::Bce,
-            epochs: 1,
-            batch: 24,
-            lr: 1e-2,
-            seed: 1,
-            beta: 1.0,
-            warmup: 0,
-            ema: 0.0,
-            weight_decay: 0.0,
-            dropout: 0.0,
-            augment: 0.0,
-            validation: 0,
-        }
+        Hyper::plain(VaeConfig::default(), 1, 24, 1e-2, 1)
     }
 
     #[test]

@@ -188,8 +188,7 @@ const ops = {
   /** The current weights and their card (the trainer's export format). */
   async export() {
     if (!run) throw new ModelError('bad-input', 'no training run to export');
-    const [card, weights] = run.export(seconds);
-    const latents = await run.subsetMeans();
+    const [card, weights, latents] = run.export(seconds);
     return [{ card, weights, latents }, [weights.buffer, latents.points.buffer]];
   },
   /** The latent means of the first `subset` test images under a model from files (one the

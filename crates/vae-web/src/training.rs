@@ -274,11 +274,16 @@ impl Training {
         Ok((means, self.subset.labels.clone()))
     }
 
+    /// Labels of the test subset whose latent means the run reports.
+    pub fn subset_labels(&self) -> &[u8] {
+        &self.subset.labels
+    }
+
     /// The current weights (f32) and their card, in the trainer's export format; `seconds`
     /// of training so far and the `backend`'s name go in the card. The card's metrics are
     /// measured on the test subset (`dataset.test_images` says how many), the plane's extent
-    /// on the subset's means.
-    pub fn export(&self, seconds: f64, backend: &str) -> Result<(String, Vec<u8>), WebError> {
+    /// on the subset's means, which come with them (the page's scatter for the model).
+    pub fn export(&self, seconds: f64, backend: &str) -> Result<Exported, WebError> {
         let model = self.current();
         let device = self.device.clone();
         let bytes = weights::to_bytes(&model, Storage::F32)
@@ -345,8 +350,23 @@ impl Training {
                 figures: Vec::new(),
             },
         };
-        Ok((card.to_json(), bytes))
+        Ok(Exported {
+            card: card.to_json(),
+            weights: bytes,
+            means,
+        })
     }
+}
+
+/// A model trained in the page, as [`Training::export`] gives it.
+#[derive(Clone, Debug)]
+pub struct Exported {
+    /// The model card (JSON).
+    pub card: String,
+    /// The weights file (burnpack, f32).
+    pub weights: Vec<u8>,
+    /// The test subset's latent means under these weights, `n × 2` row-major.
+    pub means: Vec<f32>,
 }
 
 /// The latent means of `split` under the model of `card` and `weights` (checked as the page

@@ -134,13 +134,23 @@ impl TrainingRun {
         })
     }
 
-    /// The current weights in the trainer's export format: `[cardJson, weightsBytes]`, after
-    /// `seconds` of training (recorded in the card).
+    /// The current weights in the trainer's export format and the test subset's latent means
+    /// under them: `[cardJson, weightsBytes, {points, labels}]`, after `seconds` of training
+    /// (recorded in the card).
     pub fn export(&self, seconds: f64) -> Result<Array, JsValue> {
-        let (card, bytes) = self.inner.export(seconds, "flex (wasm, in the browser)")?;
+        let exported = self.inner.export(seconds, "flex (wasm, in the browser)")?;
+        let latents = Object::new();
+        set(
+            &latents,
+            "points",
+            &Float32Array::from(exported.means.as_slice()),
+        )?;
+        let labels = self.inner.subset_labels();
+        set(&latents, "labels", &Uint8Array::from(labels))?;
         let out = Array::new();
-        out.push(&JsValue::from_str(&card));
-        out.push(&Uint8Array::from(bytes.as_slice()));
+        out.push(&JsValue::from_str(&exported.card));
+        out.push(&Uint8Array::from(exported.weights.as_slice()));
+        out.push(&latents);
         Ok(out)
     }
 }

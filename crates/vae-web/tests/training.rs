@@ -51,7 +51,12 @@ fn a_run_reports_progress_means_and_an_export_the_page_loads() {
     let (points, labels) = block_on(run.subset_means()).expect("means");
     assert_eq!((points.len(), labels.len()), (40, 20));
     assert!(points.iter().all(|v| v.is_finite()));
-    let (card, weights) = run.export(1.5, "test").expect("export");
+    let vae_web::training::Exported {
+        card,
+        weights,
+        means,
+    } = run.export(1.5, "test").expect("export");
+    assert_eq!(means, points, "the export's means are the run's");
     let session = vae_web::Session::load(&card, &weights).expect("the page loads the export");
     assert_eq!(session.card().architecture.hidden, vec![32]);
     let card = vae::ModelCard::from_json(&card).expect("a card");

@@ -21,7 +21,7 @@ pkg=www/pkg
 # Nothing that goes into the modules changed since they were built (by modification time, as
 # make sees it): done, without even asking cargo.
 if [ -f $pkg/modules.json ] \
-  && [ -z "$(find crates/vae crates/vae-web Cargo.toml Cargo.lock "$0" -newer $pkg/modules.json -print -quit)" ] \
+  && [ -z "$(find crates/vae crates/vae-web Cargo.toml Cargo.lock "$0" scripts/module-names.mjs -newer $pkg/modules.json -print -quit)" ] \
   && all=$(grep -o '"[^"]*\.js"' $pkg/modules.json | tr -d '"') \
   && (cd $pkg && for f in $all; do [ -f "$f" ] && [ -f "${f%.js}_bg.wasm" ] || exit 1; done); then
   echo "$pkg is up to date: $(tr -d '\n' < $pkg/modules.json)"
@@ -65,16 +65,19 @@ build_variant() {
   # Older builds of this variant go once modules.json names the new one (below).
   stale+=($(find "$pkg" -maxdepth 1 -name "$name-*" ! -name "$out.js" ! -name "${out}_bg.wasm"))
   modules+=("\"$variant\": \"$out.js\"")
+  [ "$variant" = cpu ] && cpu_glue="$out.js"
+  return 0
 }
 
 modules=()
 stale=()
+cpu_glue=
 build_variant cpu
 build_variant webgpu
 build_variant train
 # The names of the model files, as the CPU module's exports give them (their one source is the
 # Rust crate): the worker starts those downloads from these while the module itself downloads.
-modules+=("\"files\": $(node scripts/module-names.mjs "$pkg/$(echo "${modules[0]}" | cut -d'"' -f4)")")
+modules+=("\"files\": $(node scripts/module-names.mjs "$pkg/$cpu_glue")")
 # Written last, once every module is in place (the worker reads it to find them).
 (IFS=,; echo "{${modules[*]}}") > "$pkg/modules.json.tmp"
 mv "$pkg/modules.json.tmp" "$pkg/modules.json"

@@ -185,7 +185,8 @@ async function loop() {
 }
 
 const ops = {
-  /** The current weights and their card (the trainer's export format). */
+  /** The current weights and their card (the trainer's export format), with the test subset's
+   *  latent means under them (the plane's scatter for the model). */
   async export() {
     if (!run) throw new ModelError('bad-input', 'no training run to export');
     const [card, weights, latents] = run.export(seconds);

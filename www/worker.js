@@ -71,7 +71,10 @@ function fetchBytes(dir, name) {
  *  then the card of the model `wanted` (its default), then its weights and latents, with the
  *  file names the build copied from the module's exports into modules.json. Only a head start:
  *  the loading path below checks everything as before and takes these downloads by URL; a guess
- *  that proves wrong (a file it cannot read) just starts nothing more. */
+ *  that proves wrong (a file it cannot read, a model directory outside the site) just starts
+ *  nothing more. Each next download starts in a reaction attached to the previous one as soon
+ *  as that one starts, so it runs before the loading path's own `await` on the same download
+ *  resumes: the loading path always finds it in `early` (never a second download). */
 function prefetchModel(wwwDir, wanted) {
   const names = modules?.files;
   if (typeof names?.index !== 'string' || typeof names?.card !== 'string') return;
@@ -82,15 +85,21 @@ function prefetchModel(wwwDir, wanted) {
     early.set(url.href, download);
     return download;
   };
-  const json = async (download) => JSON.parse(new TextDecoder().decode(await download));
-  (async () => {
-    const index = await json(start(wwwDir, names.index));
+  const json = (bytes) => JSON.parse(new TextDecoder().decode(bytes));
+  const inSite = (url) => url.origin === wwwDir.origin && url.href.startsWith(wwwDir.href);
+  start(wwwDir, names.index).then((bytes) => {
+    const index = json(bytes);
     const entry = index.models.find((m) => m.id === wanted) ?? index.models.find((m) => m.id === index.default);
     const dir = new URL(entry.dir, wwwDir);
-    const { files } = await json(start(dir, names.card));
-    start(dir, files.weights);
-    start(dir, files.latents);
-  })().catch(() => {});
+    if (!inSite(dir)) return;
+    start(dir, names.card).then((card) => {
+      const { weights, latents } = json(card).files;
+      if (typeof weights !== 'string' || typeof latents !== 'string') return;
+      if (!inSite(new URL(weights, dir)) || !inSite(new URL(latents, dir))) return;
+      start(dir, weights);
+      start(dir, latents);
+    }).catch(() => {});
+  }).catch(() => {});
 }
 
 /** Imports one of the two wasm modules named in pkg/modules.json and initialises it. */
@@ -179,6 +188,7 @@ async function load(wwwDir, wanted, custom) {
   cpu = wasm.Model.load(cardText, weightBytes);
   weights = weightBytes;
   card = JSON.parse(cpu.cardJson);
+  early.clear(); // a head start the loading path did not take (a wrong guess) is dropped
 }
 
 /** The model that serves requests now. */

@@ -1,6 +1,7 @@
 //! Exporting a trained model for the page: weights (8-bit when that costs < 0.3 nats, and
-//! narrower matrices while it still does; else f16 when < 0.1 nats), the model card, the test-set latents and the figures, written to a staging
-//! directory and swapped into place in one step.
+//! narrower matrices while it still does; else f16 when < 0.1 nats), the model card, the
+//! test-set latents and the figures, written to a staging directory and swapped into place in
+//! one step.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -199,7 +200,7 @@ fn narrow(
     }
 }
 
-/// Bytes of `bytes` gzipped at the level static servers use (what a visitor downloads).
+/// Bytes of `bytes` gzipped at level 9 (flate2's; a static server's gzip gives about as much).
 fn gzipped_len(bytes: &[u8]) -> usize {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());

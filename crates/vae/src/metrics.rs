@@ -78,8 +78,8 @@ pub fn mean_reconstruction_mse(model: &Vae, split: &Split, device: &Device) -> f
 /// The label that the `k` nearest rows of `points` (`dims` values each, labelled by `labels`)
 /// give `query` by majority vote (squared Euclidean distance), leaving out row `skip` (the
 /// query itself, for a leave-one-out count); a tie goes to the tied label whose member is
-/// nearest. `None` when there is no other row. The trainer's and the page's 5-NN accuracy both
-/// count with it.
+/// nearest. `None` when there is no other row (a row at a NaN distance counts as none). The
+/// trainer's and the page's 5-NN accuracy both count with it.
 pub fn knn_label(
     points: &[f32],
     labels: &[u8],
@@ -93,7 +93,8 @@ pub fn knn_label(
     let rows = points.chunks_exact(dims.max(1)).zip(labels).enumerate();
     for (_, (row, &label)) in rows.filter(|(i, _)| Some(*i) != skip) {
         let d: f32 = query.iter().zip(row).map(|(a, b)| (a - b) * (a - b)).sum();
-        if best.len() == k && best.last().is_some_and(|&(worst, _)| d >= worst) {
+        // A row (or query) with a NaN (a diverged model's codes) is no one's neighbour.
+        if d.is_nan() || (best.len() == k && best.last().is_some_and(|&(worst, _)| d >= worst)) {
             continue;
         }
         let at = best.partition_point(|&(e, _)| e <= d);
@@ -124,6 +125,13 @@ mod tests {
         assert_eq!(knn_label(&points, &labels, 1, &[0.4], 2, None), Some(1));
         // Leaving out the query's own row.
         assert_eq!(knn_label(&points, &labels, 1, &[0.0], 1, Some(0)), Some(2));
+        // NaN rows never vote; a NaN query has no neighbours.
+        let (with_nan, nan_labels) = ([f32::NAN, f32::NAN, 5.0], [7, 7, 3]);
+        assert_eq!(
+            knn_label(&with_nan, &nan_labels, 1, &[0.0], 3, None),
+            Some(3)
+        );
+        assert_eq!(knn_label(&points, &labels, 1, &[f32::NAN], 3, None), None);
         // More neighbours asked for than there are: all of them vote (2 and 3 tie; 5.0 is a 3).
         assert_eq!(knn_label(&points, &labels, 1, &[5.0], 10, None), Some(3));
         assert_eq!(

@@ -52,8 +52,8 @@ fn one() -> f64 {
 impl Hyper {
     /// A run of `epochs` epochs of `batch` images at peak learning rate `lr` from `seed`, with
     /// the Bernoulli cross-entropy, β = 1 and none of the extras (no KL warm-up, weight average,
-    /// weight decay, dropout, distortions or validation split): what the page's Train panel
-    /// runs, and the base the tests vary.
+    /// weight decay, dropout, distortions or validation split): the base of the page's Train
+    /// panel (which sets β) and of the tests.
     pub fn plain(architecture: VaeConfig, epochs: usize, batch: usize, lr: f64, seed: u64) -> Self {
         Hyper {
             architecture,

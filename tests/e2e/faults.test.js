@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { STALL } from './server.js';
+import { STALL, delayed } from './server.js';
 import { ONE, ROOT, SEVEN, ready, state, stroke, waitState, withPage } from './harness.js';
 
 /** Waits until the page offers a retry; returns the error it shows. */
@@ -51,6 +51,19 @@ test('the model files download while the wasm module does, each once', async (t)
     assert.equal(count('weights.bpk'), 2, 'the second load fetched the weights once more, and once');
     await stroke(page, ONE);
     await waitState(page, 's.encoded !== null && s.busy.length === 0');
+  });
+});
+
+test('a slow card: the model files are still fetched once each, whichever side asks first', async (t) => {
+  // The module is running long before the card comes: the loading path and the head start both
+  // wait on the card's download, and the weights must still be fetched once.
+  const overrides = { 'www/model/card.json': delayed(1500) };
+  await withPage(t, { overrides }, async (page, site) => {
+    await ready(page);
+    const count = (name) => site.requests.filter((u) => u.endsWith(`/www/model/${name}`)).length;
+    for (const name of ['card.json', 'weights.bpk', 'test-latents.bin']) {
+      assert.equal(count(name), 1, `${name} was fetched once`);
+    }
   });
 });
 

@@ -14,6 +14,9 @@ const COMPRESSED = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg', '.
 /** An override that stalls: headers and a few bytes, then nothing until the server closes. */
 export const STALL = Symbol('stall');
 
+/** An override that serves the file as it is, `ms` later (a slow round trip for one file). */
+export const delayed = (ms) => ({ delayMs: ms });
+
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -27,7 +30,8 @@ const TYPES = {
 /**
  * Starts a server on 127.0.0.1 (a free port) for `root`, under `prefix` (e.g. "/demo/").
  * `overrides` maps a path below the prefix to a Buffer to serve instead, null for a 404, or
- * `STALL` for a response that sends its headers and then nothing. `options.gzip`: compress
+ * `STALL` for a response that sends its headers and then nothing, or `delayed(ms)` for the
+ * file itself, served `ms` later. `options.gzip`: compress
  * responses as a static host would; `options.cache`: cache headers as GitHub Pages sends them
  * (`max-age=600` and an ETag, answering a matching `If-None-Match` with 304). The returned
  * `setRoot(dir)` serves another tree from then on (a new deploy).
@@ -62,7 +66,9 @@ export async function serve(root, prefix, overrides = {}, options = {}) {
     }
     rel = rel.slice(prefix.length) || 'index.html';
     if (rel.endsWith('/')) rel += 'index.html';
-    if (rel in overrides) {
+    if (overrides[rel]?.delayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, overrides[rel].delayMs));
+    } else if (rel in overrides) {
       const body = overrides[rel];
       if (body === null) {
         res.writeHead(404).end('hidden by the test');

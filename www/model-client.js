@@ -2,7 +2,7 @@
 // per kind of request, errors as ModelError values, and one restart if the worker dies.
 
 import { Latest } from './latest.js';
-import { ModelError, fromErrorValue } from './protocol.js';
+import { ModelError, PendingCalls, fromErrorValue } from './protocol.js';
 
 /** Restarts allowed after a worker death; a death beyond them is shown, not hidden. */
 const RESTARTS = 1;
@@ -22,8 +22,7 @@ export class ModelClient {
   constructor(o) {
     this.options = o;
     this.restarts = 0;
-    this.nextId = 1;
-    this.calls = new Map();
+    this.calls = new PendingCalls();
     this.oneOffs = 0;
     this.channels = new Map();
     this.worker = null;
@@ -71,14 +70,10 @@ export class ModelClient {
         break;
       case 'result':
       case 'error': {
-        const call = this.calls.get(data.id);
-        if (!call) {
-          if (data.type === 'error') this.options.onBackend({ error: fromErrorValue(data.error) });
-          return;
+        // An error no call waits for is the backend's (a failed switch, a lost device).
+        if (!this.calls.settle(data) && data.type === 'error') {
+          this.options.onBackend({ error: fromErrorValue(data.error) });
         }
-        this.calls.delete(data.id);
-        if (data.type === 'result') call.resolve(data.value);
-        else call.reject(fromErrorValue(data.error));
         break;
       }
       default:
@@ -89,8 +84,7 @@ export class ModelClient {
   died(error) {
     if (this.dead) return;
     this.worker?.terminate();
-    for (const call of this.calls.values()) call.reject(error);
-    this.calls.clear();
+    this.calls.rejectAll(error);
     if (this.loading) {
       this.loading.reject(error);
       this.loading = null;
@@ -125,9 +119,7 @@ export class ModelClient {
     old.onerror = null;
     old.onmessage = null;
     old.terminate();
-    const superseded = new ModelError('superseded', 'the model was switched');
-    for (const call of this.calls.values()) call.reject(superseded);
-    this.calls.clear();
+    this.calls.rejectAll(new ModelError('superseded', 'the model was switched'));
     for (const latest of this.channels.values()) latest.close();
     this.channels.clear();
     this.options.model = id;
@@ -147,11 +139,7 @@ export class ModelClient {
   /** Sends one message to the worker; resolves to the reply's value. */
   send(op, args = {}, transfer = []) {
     if (this.dead) return Promise.reject(new ModelError('worker-died', 'the model worker has stopped'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'call', id, op, args }, transfer);
-    });
+    return this.calls.send(this.worker, op, args, transfer);
   }
 
   /**

@@ -27,3 +27,37 @@ export function errorValue(e) {
 export function fromErrorValue(v) {
   return new ModelError(v?.kind ?? 'internal', v?.message ?? 'unknown error');
 }
+
+/** Calls sent to a worker as `{type: 'call', id, op, args}` and waiting for its `result` or
+ *  `error` reply, by id: the bookkeeping the model client and the Train panel share. */
+export class PendingCalls {
+  constructor() {
+    this.waiting = new Map();
+    this.nextId = 1;
+  }
+
+  /** Posts one call to `worker`; resolves to the reply's value, rejects with its error. */
+  send(worker, op, args = {}, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ type: 'call', id, op, args }, transfer);
+    });
+  }
+
+  /** Settles the call a `result` or `error` message answers; false when none waits for it. */
+  settle(message) {
+    const call = this.waiting.get(message.id);
+    if (!call) return false;
+    this.waiting.delete(message.id);
+    if (message.type === 'result') call.resolve(message.value);
+    else call.reject(fromErrorValue(message.error));
+    return true;
+  }
+
+  /** Rejects every waiting call with `error`. */
+  rejectAll(error) {
+    for (const call of this.waiting.values()) call.reject(error);
+    this.waiting.clear();
+  }
+}

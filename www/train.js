@@ -6,7 +6,7 @@
 // The page's body carries data-train: 'loading' (the module), 'ready', 'data' (downloading the
 // training images), 'running', 'paused', 'finished' or 'failed'.
 
-import { ModelError, fromErrorValue } from './protocol.js';
+import { ModelError, PendingCalls, fromErrorValue } from './protocol.js';
 
 /** Test images whose latent means the panel's scatter shows. */
 export const SUBSET = 2000;
@@ -145,8 +145,7 @@ export class TrainPanel {
   constructor(o) {
     this.o = o;
     this.worker = null;
-    this.calls = new Map();
-    this.nextId = 1;
+    this.calls = new PendingCalls();
     this.series = new Series();
     this.started = false;
     this.frame = 0;
@@ -176,8 +175,7 @@ export class TrainPanel {
   /** A fresh worker (a new run always gets one: the old one's memory goes with it). */
   newWorker() {
     this.worker?.terminate();
-    for (const c of this.calls.values()) c.reject(new ModelError('superseded', 'the run was reset'));
-    this.calls.clear();
+    this.calls.rejectAll(new ModelError('superseded', 'the run was reset'));
     this.started = false;
     this.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
     this.worker.onmessage = ({ data }) => this.receive(data);
@@ -201,11 +199,7 @@ export class TrainPanel {
   }
 
   call(op, args = {}) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'call', id, op, args });
-    });
+    return this.calls.send(this.worker, op, args);
   }
 
   receive(m) {
@@ -269,14 +263,9 @@ export class TrainPanel {
         this.fail(fromErrorValue(m.error).message);
         break;
       case 'result':
-      case 'error': {
-        const c = this.calls.get(m.id);
-        if (!c) return;
-        this.calls.delete(m.id);
-        if (m.type === 'result') c.resolve(m.value);
-        else c.reject(fromErrorValue(m.error));
+      case 'error':
+        this.calls.settle(m);
         break;
-      }
       default:
         break;
     }

@@ -1,5 +1,6 @@
 // Downloads for the workers: one file as bytes, revalidated with the server (a new deploy is
-// seen at once), given up with a message when no byte arrives for a while, with progress.
+// seen at once), given up with a message when no byte arrives for a while, with progress; and a
+// wasm-bindgen module, its wasm downloaded that way.
 
 import { ModelError } from './protocol.js';
 
@@ -55,4 +56,23 @@ export async function fetchBytes(url, { stallMs = STALL_MS, onProgress = () => {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Imports the wasm-bindgen glue at `glueUrl` and initialises it with its `<name>_bg.wasm`,
+ * downloaded through fetchBytes while the glue loads. A download that fails rejects with its
+ * ModelError ('fetch'); a glue or module that does not load, with what the browser said.
+ * @param {URL} glueUrl
+ * @param {{stallMs?: number}} options
+ * @returns {Promise<{module: object, exports: object}>}
+ */
+export async function importWasm(glueUrl, { stallMs = STALL_MS } = {}) {
+  const name = glueUrl.pathname.split('/').pop().replace(/\.js$/, '_bg.wasm');
+  const wasmBytes = fetchBytes(new URL(name, glueUrl), { stallMs });
+  const glue = import(glueUrl);
+  glue.catch(() => {});
+  const bytes = await wasmBytes;
+  const module = await glue;
+  const exports = await module.default({ module_or_path: bytes });
+  return { module, exports };
 }

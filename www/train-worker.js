@@ -19,7 +19,7 @@
 //               {type: 'result', id, value} | {type: 'error', id, error}
 //               {type: 'failed', error}                   the run could not start or stopped
 
-import { STALL_MS, fetchBytes } from './fetch-bytes.js';
+import { STALL_MS, fetchBytes, importWasm } from './fetch-bytes.js';
 import { ModelError, errorValue } from './protocol.js';
 import { renderScatter } from './scatter.js';
 
@@ -50,12 +50,7 @@ async function importTrainModule(wwwDir) {
   if (!modules.train) {
     throw new ModelError('bad-model', 'this build of the page has no training module (pkg/modules.json names none)');
   }
-  const url = new URL(modules.train, modulesUrl);
-  const wasmBytes = fetchBytes(new URL(url.pathname.split('/').pop().replace(/\.js$/, '_bg.wasm'), url), { stallMs });
-  const glue = import(url);
-  glue.catch(() => {});
-  const module = await glue;
-  await module.default({ module_or_path: await wasmBytes });
+  const { module } = await importWasm(new URL(modules.train, modulesUrl), { stallMs });
   return module;
 }
 

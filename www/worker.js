@@ -15,7 +15,7 @@
 // A wasm trap (a panic, an out-of-memory) leaves the module unusable: the worker then throws
 // it uncaught, the page sees the worker die and starts a new one.
 
-import { STALL_MS, fetchBytes as fetchFile } from './fetch-bytes.js';
+import { STALL_MS, fetchBytes as fetchFile, importWasm } from './fetch-bytes.js';
 import { medianMs } from './measure.js';
 import { ModelError, errorValue } from './protocol.js';
 import { renderScatter } from './scatter.js';
@@ -102,21 +102,15 @@ function prefetchModel(wwwDir, wanted) {
   }).catch(() => {});
 }
 
-/** Imports one of the two wasm modules named in pkg/modules.json and initialises it. */
+/** Imports one of the wasm modules named in pkg/modules.json and initialises it. */
 async function importModule(which) {
   const url = new URL(modules[which], modulesUrl);
-  // The wasm through fetchBytes (revalidated, and given up with a message if it stalls), its
-  // glue imported meanwhile.
-  const wasmBytes = fetchBytes(url, url.pathname.split('/').pop().replace(/\.js$/, '_bg.wasm'));
-  const glue = import(url);
-  glue.catch(() => {});
-  await wasmBytes;
   try {
-    const module = await glue;
-    const exports = await module.default({ module_or_path: await wasmBytes });
+    const { module, exports } = await importWasm(url, { stallMs });
     memories[which] = exports.memory;
     return module;
   } catch (e) {
+    if (e instanceof ModelError) throw e; // its download failed: that error says which
     throw new ModelError('bad-model', `The WebAssembly module ${url.pathname} failed to load ` +
       `(${e.message ?? e}). Was it built? The README's first command builds it.`);
   }

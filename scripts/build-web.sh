@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the page's three wasm modules into www/pkg/ and names them in www/pkg/modules.json:
 #   cpu     vae_web-<key>.js + _bg.wasm       Burn's CPU backend only: what the first view fetches;
-#   webgpu  vae_web_gpu-<key>.js + _bg.wasm   with WebGPU (burn-wgpu) too: fetched only where
-#                                             WebGPU can help (see www/worker.js);
+#   webgpu  vae_web_gpu-<key>.js + _bg.wasm   with WebGPU (burn-wgpu) too, and training on either
+#                                             backend: fetched only where WebGPU can help (see
+#                                             www/worker.js), or to train on WebGPU;
 #   train   vae_web_train-<key>.js + _bg.wasm the CPU backend with autodiff and the training loop:
 #                                             fetched only when the user opens the Train panel.
 # modules.json also holds, under "files", the model files' names as the CPU module gives them
@@ -37,7 +38,7 @@ build_variant() {
   local variant=$1 name features
   case $variant in
     cpu) name=vae_web; features=() ;;
-    webgpu) name=vae_web_gpu; features=(--features webgpu) ;;
+    webgpu) name=vae_web_gpu; features=(--features webgpu,train) ;;
     train) name=vae_web_train; features=(--features train) ;;
     *) echo "unknown variant $variant (cpu, webgpu or train)" >&2; exit 2 ;;
   esac

@@ -3,15 +3,20 @@
 // (data/mnist.json names the four gzipped IDX files with their sizes and SHA-256, each checked),
 // then trains a fresh VAE a few batches at a time, reporting between them, so that the page
 // draws the loss and the latent space as they change and a pause takes effect at once.
+// On WebGPU, the run trains in the page's WebGPU module (which trains on either backend), where
+// the user asks for it or where a measurement finds it faster (see chooseBackend).
 //
-// Messages in:  {type: 'start', wwwDir, settings (JSON text), subset, stallMs}
+// Messages in:  {type: 'init', wwwDir, stallMs}
+//               {type: 'start', wwwDir, settings (JSON text), subset, look, backend}
+//                 backend: 'auto' | 'cpu' | 'webgpu' | 'measure' (auto measured unless the
+//                 adapter is a software one, measure always)
 //               {type: 'pause'} | {type: 'resume'}
 //               {type: 'call', id, op: 'export'}          the current weights and card
 //               {type: 'call', id, op: 'means', args: {card, weights, subset}}
 //                                                         a model's means of the test subset
 // Messages out: {type: 'ready', defaults (JSON text)} | {type: 'init-failed', error}
 //               {type: 'data', received, total}           downloading the data
-//               {type: 'started', progress}
+//               {type: 'started', progress, backend ('cpu' | 'webgpu'), reason}
 //               {type: 'steps', reports (Float32Array: loss, recon, kl per step), progress,
 //                      imagesPerSecond, seconds}
 //               {type: 'scatter', bitmap (ImageBitmap), step}
@@ -22,6 +27,7 @@
 import { STALL_MS, fetchBytes, importWasm } from './fetch-bytes.js';
 import { ModelError, errorValue } from './protocol.js';
 import { renderScatter } from './scatter.js';
+import { probeAdapter, watchDevices } from './webgpu-adapter.js';
 
 /** How long one chunk of steps should take: short enough that a pause acts at once and the
  *  plot moves smoothly, long enough that reporting costs little. */
@@ -29,6 +35,10 @@ const CHUNK_MS = 150;
 /** The scatter is recomputed at least this often (in steps, and in wall time). */
 const SCATTER_STEPS = 200;
 const SCATTER_MS = 3000;
+/** Steps each backend runs when they are measured against each other: the first ones compile
+ *  WebGPU's shaders and are not timed, the rest are. */
+const WARM_STEPS = 2;
+const TIMED_STEPS = 6;
 
 let train = null;
 let run = null;
@@ -43,14 +53,27 @@ let data = null;
 let look = null;
 let extent = null;
 
-/** Imports the training module named in pkg/modules.json. */
-async function importTrainModule(wwwDir) {
-  const modulesUrl = new URL('pkg/modules.json', wwwDir);
-  const modules = JSON.parse(new TextDecoder().decode(await fetchBytes(modulesUrl, { stallMs })));
-  if (!modules.train) {
-    throw new ModelError('bad-model', 'this build of the page has no training module (pkg/modules.json names none)');
+/** The page's WebGPU module (it trains on either backend), once imported and started. */
+let gpuModule = null;
+/** The GPUDevice the WebGPU module asked for, and whether it was lost. */
+let gpuDevice = null;
+let gpuLost = null;
+
+/** pkg/modules.json, read once. */
+let modules = null;
+async function readModules(wwwDir) {
+  const url = new URL('pkg/modules.json', wwwDir);
+  modules ??= { url, names: JSON.parse(new TextDecoder().decode(await fetchBytes(url, { stallMs }))) };
+  return modules;
+}
+
+/** Imports the module `key` ('train' or 'webgpu') named in pkg/modules.json. */
+async function importModule(wwwDir, key) {
+  const { url, names } = await readModules(wwwDir);
+  if (!names[key]) {
+    throw new ModelError('bad-model', `this build of the page has no ${key} module (pkg/modules.json names none)`);
   }
-  const { module } = await importWasm(new URL(modules.train, modulesUrl), { stallMs });
+  const { module } = await importWasm(new URL(names[key], url), { stallMs });
   return module;
 }
 
@@ -124,13 +147,95 @@ async function postScatter(step) {
   postMessage({ type: 'scatter', bitmap, step, extent }, [bitmap]);
 }
 
-async function start({ wwwDir, settings, subset }) {
+/** Starts the WebGPU module's WebGPU (once): null when it runs, else why not. */
+async function startWebgpu(wwwDir) {
+  if (gpuModule) return null;
+  try {
+    const module = await importModule(wwwDir, 'webgpu');
+    watchDevices((device) => {
+      gpuDevice = device;
+      device.lost.then((info) => {
+        if (device !== gpuDevice) return;
+        gpuLost = `the WebGPU device was lost (${info.message || info.reason || 'no reason given'})`;
+      });
+    });
+    const started = await module.initTrainingWebgpu();
+    if (!started.ok) return started.reason;
+    gpuModule = module;
+    return null;
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) throw e;
+    return e.message ?? String(e);
+  }
+}
+
+/** Milliseconds per step of `newRun` (after its warm-up steps), and the reports of every step
+ *  it ran: a measured run is kept if it wins, its steps being real ones. */
+async function timeSteps(newRun) {
+  const warm = await newRun.steps(WARM_STEPS);
+  const t = performance.now();
+  const timed = await newRun.steps(TIMED_STEPS);
+  const ms = (performance.now() - t) / Math.max(1, timed.length / 3);
+  const reports = new Float32Array(warm.length + timed.length);
+  reports.set(warm);
+  reports.set(timed, warm.length);
+  return { ms, reports, seconds: ms * (reports.length / 3) / 1000 };
+}
+
+/** The run the user asked for, on the backend `wanted` asks for: `{run, reason, reports}`
+ *  (reports: the steps already run while measuring). 'cpu' trains on the CPU; 'webgpu' on
+ *  WebGPU (the CPU if it cannot start); 'auto' measures both unless there is no adapter or it
+ *  is a software one (slower than the CPU here); 'measure' measures both on any adapter. */
+async function chooseBackend(wwwDir, wanted, newRun) {
+  const onCpu = (reason) => ({ run: newRun(train, 'cpu'), reason, reports: null });
+  if (wanted === 'cpu') return onCpu('the CPU, as chosen');
+  const adapter = await probeAdapter();
+  if (!adapter) return onCpu('the CPU: this browser offers no WebGPU adapter');
+  if (adapter.fallback && wanted === 'auto') {
+    return onCpu(`the CPU: WebGPU here is a software adapter (${adapter.name}), slower than the CPU`);
+  }
+  const failure = await startWebgpu(wwwDir);
+  if (failure) return onCpu(`the CPU: WebGPU could not start (${failure})`);
+  const gpuRun = newRun(gpuModule, 'webgpu');
+  if (wanted === 'webgpu') return { run: gpuRun, reason: `WebGPU (${adapter.name}), as chosen`, reports: null };
+  let gpu;
+  try {
+    gpu = await timeSteps(gpuRun);
+  } catch (e) {
+    gpuRun.free();
+    if (e instanceof WebAssembly.RuntimeError) throw e;
+    return onCpu(`the CPU: WebGPU failed while measuring (${e.message ?? e})`);
+  }
+  const cpuRun = newRun(train, 'cpu');
+  const cpu = await timeSteps(cpuRun);
+  const ms = (t) => `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`;
+  const versus = `${ms(gpu.ms)} a step on WebGPU (${adapter.name}), ${ms(cpu.ms)} on the CPU`;
+  if (gpu.ms < cpu.ms) {
+    cpuRun.free();
+    return { run: gpuRun, reason: `WebGPU, measured faster: ${versus}`, reports: gpu.reports, seconds: gpu.seconds };
+  }
+  gpuRun.free();
+  return { run: cpuRun, reason: `the CPU, measured faster: ${versus}`, reports: cpu.reports, seconds: cpu.seconds };
+}
+
+async function start({ wwwDir, settings, subset, backend }) {
   if (run) throw new ModelError('bad-input', 'this worker has a run already (the page starts a new worker for a new run)');
-  data ??= await fetchData(new URL(wwwDir));
-  run = new train.TrainingRun(settings, data.trainImages, data.trainLabels, data.testImages, data.testLabels, subset);
-  seconds = 0;
+  const base = new URL(wwwDir);
+  data ??= await fetchData(base);
+  const newRun = (module, on) => new module.TrainingRun(settings, data.trainImages, data.trainLabels,
+    data.testImages, data.testLabels, subset, on);
+  const chosen = await chooseBackend(base, backend ?? 'auto', newRun);
+  run = chosen.run;
+  seconds = chosen.seconds ?? 0;
   extent = null;
-  postMessage({ type: 'started', progress: run.progress() });
+  postMessage({ type: 'started', progress: run.progress(), backend: run.backend, reason: chosen.reason });
+  if (chosen.reports) {
+    const reports = chosen.reports;
+    postMessage({
+      type: 'steps', reports, progress: run.progress(), seconds,
+      imagesPerSecond: (reports.length / 3) * run.batch / Math.max(seconds, 1e-3),
+    }, [reports.buffer]);
+  }
   await postScatter(0);
   running = true;
   if (!looping) loop();
@@ -144,6 +249,9 @@ async function loop() {
   let lastScatterAt = performance.now();
   try {
     while (running) {
+      if (gpuLost && run.backend === 'webgpu') {
+        throw new ModelError('webgpu-unavailable', `${gpuLost}: the run stopped. Reset and start again (the CPU trains if WebGPU is not back).`);
+      }
       const t = performance.now();
       const reports = await run.steps(chunk);
       const ms = performance.now() - t;
@@ -184,14 +292,14 @@ const ops = {
    *  latent means under them (the plane's scatter for the model). */
   async export() {
     if (!run) throw new ModelError('bad-input', 'no training run to export');
-    const [card, weights, latents] = run.export(seconds);
+    const [card, weights, latents] = await run.export(seconds);
     return [{ card, weights, latents }, [weights.buffer, latents.points.buffer]];
   },
   /** The latent means of the first `subset` test images under a model from files (one the
    *  user opened): the plane's scatter for it. */
   async means({ wwwDir, card, weights, subset }) {
     const base = new URL(wwwDir);
-    if (!train) train = await importTrainModule(base);
+    if (!train) train = await importModule(base, 'train');
     data ??= await fetchData(base);
     const means = train.subsetMeans(card, new Uint8Array(weights), data.testImages, data.testLabels, subset);
     return [{ points: means.points, labels: means.labels }, [means.points.buffer]];
@@ -203,7 +311,7 @@ self.onmessage = async ({ data: message }) => {
     case 'init':
       if (message.stallMs > 0) stallMs = message.stallMs;
       try {
-        train ??= await importTrainModule(new URL(message.wwwDir));
+        train ??= await importModule(new URL(message.wwwDir), 'train');
         postMessage({ type: 'ready', defaults: train.defaultTrainSettings() });
       } catch (e) {
         postMessage({ type: 'init-failed', error: errorValue(e) });

@@ -1,10 +1,11 @@
 // The Train panel: a fresh VAE trained in this tab by the training worker (www/train-worker.js,
-// Burn's autodiff on the CPU backend in wasm, the trainer's own training loop), with the loss
+// Burn's autodiff in wasm on the CPU backend or WebGPU, the trainer's own training loop), with the loss
 // terms drawn per step and the latent means of 2,000 test digits redrawn as they move. Loaded
 // only when the user opens the panel: the first view fetches none of it.
 //
 // The page's body carries data-train: 'loading' (the module), 'ready', 'data' (downloading the
-// training images), 'running', 'paused', 'finished' or 'failed'.
+// training images), 'running', 'paused', 'finished' or 'failed'; and data-train-backend, once a
+// run has started: 'cpu' or 'webgpu'.
 
 import { ModelError, PendingCalls, fromErrorValue } from './protocol.js';
 
@@ -177,6 +178,7 @@ export class TrainPanel {
     this.worker?.terminate();
     this.calls.rejectAll(new ModelError('superseded', 'the run was reset'));
     this.started = false;
+    delete document.body.dataset.trainBackend;
     this.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
     this.worker.onmessage = ({ data }) => this.receive(data);
     this.worker.onerror = (e) => {
@@ -228,8 +230,10 @@ export class TrainPanel {
         this.started = true;
         this.startedAt = performance.now();
         this.progress = m.progress;
+        this.backend = m.backend;
+        document.body.dataset.trainBackend = m.backend;
         this.state('running');
-        this.status('Training…');
+        this.status(`Training on ${m.reason}.`);
         break;
       case 'steps': {
         const r = m.reports;
@@ -299,7 +303,7 @@ export class TrainPanel {
         `step ${p.stepsDone} of ${p.totalSteps} · epoch ${Math.min(p.epoch, p.totalSteps / p.stepsPerEpoch)} ` +
         `(${epochDone === 0 && p.stepsDone > 0 ? p.stepsPerEpoch : epochDone} of ${p.stepsPerEpoch} steps) · ` +
         `loss ${f.loss.toFixed(1)} = reconstruction ${f.recon.toFixed(1)} + β × KL ${f.kl.toFixed(2)} · ` +
-        `${thousands(f.ips)} images/s`;
+        `${thousands(f.ips)} images/s on ${this.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}`;
     });
   }
 
@@ -314,6 +318,7 @@ export class TrainPanel {
       wwwDir: String(this.o.wwwDir),
       settings: JSON.stringify(settings),
       subset: SUBSET,
+      backend: $('train-backend').value,
       look: { colours: this.o.colours, size: canvas.clientWidth || 300, dpr: window.devicePixelRatio || 1 },
     });
   }

@@ -19,6 +19,7 @@ import { STALL_MS, fetchBytes as fetchFile, importWasm } from './fetch-bytes.js'
 import { medianMs } from './measure.js';
 import { ModelError, errorValue } from './protocol.js';
 import { renderScatter } from './scatter.js';
+import { probeAdapter, watchDevices } from './webgpu-adapter.js';
 
 const CALIBRATION_GRID = 10;
 /** Test digits counted around a drawing's μ ("nearest 20: 9 ×12, 4 ×8"). */
@@ -198,18 +199,6 @@ function backendInfo() {
   };
 }
 
-/** Watches every GPUDevice the WebGPU module asks for, so that a device loss (a driver reset,
- *  a GPU process crash, or the test hook) moves the page to the CPU instead of failing calls. */
-function watchDevices() {
-  const request = GPUAdapter.prototype.requestDevice;
-  GPUAdapter.prototype.requestDevice = async function requestDevice(...args) {
-    const device = await request.apply(this, args);
-    gpuDevice = device;
-    device.lost.then((info) => deviceLost(device, info));
-    return device;
-  };
-}
-
 function deviceLost(device, info) {
   if (device !== gpuDevice || webgpu === 'lost') return;
   dropGpu(`the WebGPU device was lost (${info.message || info.reason || 'no reason given'}); ` +
@@ -221,7 +210,12 @@ function deviceLost(device, info) {
 let attaching = null;
 function attachWebgpu() {
   attaching ??= (async () => {
-    watchDevices();
+    // A device loss (a driver reset, a GPU process crash, or the test hook) moves the page to
+    // the CPU instead of failing calls.
+    watchDevices((device) => {
+      gpuDevice = device;
+      device.lost.then((info) => deviceLost(device, info));
+    });
     const module = await importModule('webgpu');
     const m = module.Model.load(cardText, weights);
     if (!(await m.attachWebgpu())) {
@@ -256,20 +250,6 @@ async function calibrate() {
   active = 'cpu';
   const soft = gpu.adapterIsFallback ? ' (a software adapter)' : '';
   return `measured faster: ${n} decodes in ${ms(cpuMs)} on the CPU vs ${ms(gpuMs)} on ${adapter}${soft}`;
-}
-
-/** What the browser's WebGPU adapter is, without starting a device: null when there is none. */
-async function probeAdapter() {
-  if (!('gpu' in navigator)) return null;
-  try {
-    const adapter = await navigator.gpu.requestAdapter();
-    if (!adapter) return null;
-    const info = adapter.info ?? {};
-    const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
-    return { name: name || 'a WebGPU adapter', fallback: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) };
-  } catch {
-    return null;
-  }
 }
 
 /** Settles on a backend while the CPU serves. The WebGPU module is fetched only for an adapter

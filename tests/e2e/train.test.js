@@ -98,7 +98,7 @@ test('a VAE trained in the page: the loss falls, the scatter moves, the page use
     await page.click('#train-use');
     await page.waitForFunction(() => document.body.dataset.model === 'trained-here', null, { timeout: 60_000 });
     const card = await page.evaluate(() => window.latentCanvas.card);
-    assert.deepEqual(card.architecture.hidden, [256]);
+    assert.deepEqual(card.architecture.hidden, [128, 64]);
     assert.equal(card.training.epochs, 10);
     await stroke(page, SEVEN);
     await waitState(page, 's.encoded !== null && s.busy.length === 0');
@@ -125,7 +125,7 @@ test('a VAE trained in the page: the loss falls, the scatter moves, the page use
     assert.equal(await page.evaluate(() => document.body.dataset.model), 'bce');
     await page.setInputFiles('#train-open', [path.join(downloads, 'card.json'), path.join(downloads, 'weights.bpk')]);
     await page.waitForFunction(() => document.body.dataset.model === 'opened', null, { timeout: 60_000 });
-    assert.deepEqual((await page.evaluate(() => window.latentCanvas.card)).architecture.hidden, [256]);
+    assert.deepEqual((await page.evaluate(() => window.latentCanvas.card)).architecture.hidden, [128, 64]);
     await stroke(page, SEVEN);
     await waitState(page, 's.encoded !== null && s.busy.length === 0');
   });
@@ -161,4 +161,58 @@ test('missing or corrupt training data: a readable message in the panel, the pag
       await waitState(page, 's.encoded !== null && s.busy.length === 0');
     });
   }
+});
+
+test('training on WebGPU (SwiftShader here): auto keeps the CPU on a software adapter, measuring times both, and a run on WebGPU gives a model the page uses', async (t) => {
+  const data = smallData();
+  await withPage(t, { overrides: overridesFor(data) }, async (page) => {
+    await ready(page);
+    await openPanel(page);
+    await page.selectOption('#train-batch', '64');
+    const startOn = async (backend) => {
+      await page.evaluate((value) => {
+        // 'measure' (both measured on any adapter) is the worker's, not offered in the menu.
+        const menu = document.getElementById('train-backend');
+        if (![...menu.options].some((o) => o.value === value)) menu.add(new Option(value, value));
+        menu.value = value;
+      }, backend);
+      await page.click('#train-start');
+      await page.waitForFunction(() => ['running', 'finished', 'failed'].includes(document.body.dataset.train), null, { timeout: 120_000 });
+      return page.evaluate(() => ({
+        state: document.body.dataset.train, on: document.body.dataset.trainBackend,
+        status: document.getElementById('train-status').textContent,
+      }));
+    };
+    const reset = async () => {
+      await page.click('#train-reset');
+      await page.waitForFunction(() => document.body.dataset.train === 'ready', null, { timeout: 120_000 });
+    };
+
+    let run = await startOn('auto');
+    assert.equal(run.on, 'cpu', JSON.stringify(run));
+    assert.match(run.status, /software adapter/, run.status);
+    await reset();
+    run = await startOn('measure');
+    assert.equal(run.state, 'running', JSON.stringify(run));
+    assert.match(run.status, /measured faster: [\d.]+ ms a step on WebGPU \(.*\), [\d.]+ ms on the CPU/, run.status);
+    await reset();
+
+    await page.fill('#train-epochs', '2');
+    await page.selectOption('#train-hidden', '128');
+    run = await startOn('webgpu');
+    assert.equal(run.on, 'webgpu', JSON.stringify(run));
+    assert.match(run.status, /WebGPU \(.*\), as chosen/, run.status);
+    await page.waitForFunction(() => document.body.dataset.train === 'finished', null, { timeout: 400_000 });
+    const loss = await page.evaluate(() => ({ ...document.getElementById('train-loss').dataset }));
+    assert.ok(Number(loss.lastRecon) < 0.8 * Number(loss.firstRecon), `the reconstruction term falls on WebGPU: ${JSON.stringify(loss)}`);
+    assert.match(await page.textContent('#train-figures'), /images\/s on WebGPU/);
+    await page.click('#train-use');
+    await page.waitForFunction(() => document.body.dataset.model === 'trained-here', null, { timeout: 60_000 });
+    const card = await page.evaluate(() => window.latentCanvas.card);
+    assert.match(card.training.backend, /^wgpu \(WebGPU/, card.training.backend);
+    assert.deepEqual(card.architecture.hidden, [128]);
+    assert.ok(card.metrics.neg_elbo > 50 && card.metrics.neg_elbo < 400, JSON.stringify(card.metrics));
+    await stroke(page, SEVEN);
+    await waitState(page, 's.encoded !== null && s.busy.length === 0');
+  });
 });

@@ -89,23 +89,44 @@ pub fn init_error(no_adapter: bool, cause: impl std::fmt::Display) -> WebError {
     WebError::new(ErrorKind::WebGpuUnavailable, message)
 }
 
-/// Initialises WebGPU once: the device and what the adapter says about itself. Only in builds
-/// with the `webgpu` feature (the page's second module).
+/// Initialises WebGPU once per module instance: the device and what the adapter says about
+/// itself. Later calls return the same device (Burn starts its WebGPU runtime once; a second
+/// start would fail), so the page's model and a training run can share it. Only in builds with
+/// the `webgpu` feature (the page's second module).
 #[cfg(all(target_family = "wasm", feature = "webgpu"))]
 pub async fn init_webgpu() -> Result<(Device, AdapterInfo), WebError> {
     use burn::tensor::wgpu::{WgpuInitError, wgpu::DeviceType};
+    if let Some(started) = webgpu_device() {
+        return Ok(started);
+    }
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
         .map_err(|e| init_error(matches!(e, WgpuInitError::AdapterUnavailable { .. }), &e))?;
     let info = setup.adapter.get_info();
-    Ok((
+    let started = (
         device,
         AdapterInfo {
             name: info.name,
             fallback: info.device_type == DeviceType::Cpu,
         },
-    ))
+    );
+    WEBGPU.with(|cell| {
+        let _ = cell.set(started.clone());
+    });
+    Ok(started)
+}
+
+#[cfg(all(target_family = "wasm", feature = "webgpu"))]
+thread_local! {
+    /// The WebGPU device [`init_webgpu`] started, once it has.
+    static WEBGPU: std::cell::OnceCell<(Device, AdapterInfo)> = const { std::cell::OnceCell::new() };
+}
+
+/// The WebGPU device and adapter, if [`init_webgpu`] has started them in this module instance.
+#[cfg(all(target_family = "wasm", feature = "webgpu"))]
+pub fn webgpu_device() -> Option<(Device, AdapterInfo)> {
+    WEBGPU.with(|cell| cell.get().cloned())
 }
 
 #[cfg(test)]

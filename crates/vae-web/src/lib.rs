@@ -5,6 +5,7 @@
 //!   natively);
 //! - [`backend`]: which backend runs, and the WebGPU set-up;
 //! - [`error`]: the error type every call returns;
+//! - [`to_cpu`]: a model's weights copied to the CPU asynchronously (safe on WebGPU);
 //! - `training` (feature `train`): a training run in the browser, on the shared loop;
 //! - `web` (wasm only): the JavaScript bindings, thin glue over [`session`];
 //! - `web_train` (wasm, feature `train`): the bindings of `training`.
@@ -12,6 +13,7 @@
 pub mod backend;
 pub mod error;
 pub mod session;
+pub mod to_cpu;
 #[cfg(feature = "train")]
 pub mod training;
 #[cfg(target_family = "wasm")]

@@ -37,6 +37,28 @@ fn three_steps_lower_the_loss_and_match_the_golden_values() {
     training::check(&losses);
 }
 
+/// The case the browser test runs on WebGPU and the CPU: from the same weights and host-drawn
+/// noise it gives the same losses every time, and they fall.
+#[test]
+fn the_backend_comparison_case_is_deterministic_and_trains() {
+    let _generator = generator();
+    let initial = training::initial_weights();
+    let cpu = vae_web::backend::cpu_device();
+    let (losses, decoded) = block_on(training::steps_from(&initial, &cpu));
+    let (again, _) = block_on(training::steps_from(&initial, &cpu));
+    assert_eq!(
+        losses, again,
+        "the same weights and noise give the same steps"
+    );
+    assert_eq!(losses.len(), STEPS);
+    assert!(
+        losses[STEPS - 1] < losses[0],
+        "the loss must fall: {losses:?}"
+    );
+    assert_eq!(decoded.len(), 2 * vae::IMAGE_PIXELS);
+    assert!(decoded.iter().all(|p| (0.0..=1.0).contains(p)));
+}
+
 #[test]
 fn a_run_reports_progress_means_and_an_export_the_page_loads() {
     let _generator = generator();
@@ -55,7 +77,7 @@ fn a_run_reports_progress_means_and_an_export_the_page_loads() {
         card,
         weights,
         means,
-    } = run.export(1.5, "test").expect("export");
+    } = block_on(run.export(1.5, "test")).expect("export");
     assert_eq!(means, points, "the export's means are the run's");
     let session = vae_web::Session::load(&card, &weights).expect("the page loads the export");
     assert_eq!(session.card().architecture.hidden, vec![32]);

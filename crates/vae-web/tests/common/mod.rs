@@ -70,8 +70,13 @@ pub async fn check_against_golden(session: &Session, tolerance: f32) {
 /// and in the browser: the losses the native run gave are `fixtures/training-golden.json`.
 #[cfg(feature = "train")]
 pub mod training {
+    use burn::prelude::*;
     use vae::IMAGE_PIXELS;
+    use vae::rng::Rng;
     use vae::split::Split;
+    use vae::train::TrainLoop;
+    use vae::train::step::gradients;
+    use vae::weights::{self, Storage};
     use vae_web::training::{TrainSettings, Training};
 
     /// The native run's three losses.
@@ -102,23 +107,73 @@ pub mod training {
         Split::new(pixels, labels).expect("64 images, 64 labels")
     }
 
-    /// The case's run on the CPU device.
-    pub fn run() -> Training {
-        let settings = TrainSettings {
+    /// The case's settings.
+    pub fn settings() -> TrainSettings {
+        TrainSettings {
             hidden: vec![32],
             beta: 1.0,
             lr: 1e-2,
             batch: 16,
             seed: 3,
             epochs: 1,
-        };
-        Training::new(
-            settings,
-            synthetic(),
-            synthetic().first(20),
-            &vae_web::backend::cpu_device(),
-        )
-        .expect("the case's settings are valid")
+        }
+    }
+
+    /// The case's run on `device`.
+    pub fn run_on(device: &Device) -> Training {
+        Training::new(settings(), synthetic(), synthetic().first(20), device)
+            .expect("the case's settings are valid")
+    }
+
+    /// The case's run on the CPU device.
+    pub fn run() -> Training {
+        run_on(&vae_web::backend::cpu_device())
+    }
+
+    /// A tensor's values, read asynchronously (as WebGPU requires).
+    pub async fn read<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+        tensor
+            .into_data_async()
+            .await
+            .expect("read back")
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32 values")
+    }
+
+    /// The initial weights of the backend comparison (f32 bytes), drawn on the CPU.
+    pub fn initial_weights() -> Vec<u8> {
+        let cpu = vae_web::backend::cpu_device();
+        cpu.seed(2);
+        let config = settings().hyper().expect("valid").architecture;
+        weights::to_bytes(&vae::Vae::new(&config, &cpu), Storage::F32).expect("bytes")
+    }
+
+    /// [`STEPS`] steps of the case on `device` from the weights `initial`, the noise ε drawn
+    /// on the host: the same computation on every backend (neither the initial weights nor ε
+    /// come from the device's generator). The losses, and the decoding of two latent points
+    /// afterwards.
+    pub async fn steps_from(initial: &[u8], device: &Device) -> (Vec<f32>, Vec<f32>) {
+        let hyper = settings().hyper().expect("valid");
+        let ad = device.clone().autodiff();
+        let model = weights::from_bytes(&hyper.architecture, Storage::F32, initial, &ad)
+            .expect("the initial weights load");
+        let data = synthetic();
+        let optim = hyper.optimizer();
+        let mut run = TrainLoop::resume(hyper.clone(), data.len(), model, optim, None, 0, &ad)
+            .expect("a run");
+        let mut losses = Vec::new();
+        for step in 0..STEPS {
+            let mut rng = Rng::new(5, step as u64);
+            let eps: Vec<f32> = (0..hyper.batch * 2).map(|_| rng.normal()).collect();
+            let eps = Tensor::<2>::from_data(TensorData::new(eps, [hyper.batch, 2]), &ad);
+            let figures = run.step_with(&data, |model, hyper, b| {
+                gradients(model, hyper, b.x, eps, b.kl_weight, hyper.batch)
+            });
+            losses.extend(read(figures.loss).await);
+        }
+        let z = Tensor::<2>::from_floats([[0.3, -0.7], [1.0, 0.5]], device);
+        (losses, read(run.current().decode(z)).await)
     }
 
     /// The losses of the case's steps.

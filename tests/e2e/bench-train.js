@@ -42,8 +42,11 @@ async function measureRate(page, t0) {
     if (d.imagesPerSecond) ips.push(Number(d.imagesPerSecond));
     await sleep(250);
   }
+  const d = await dataset(page);
   return {
     backend: await page.evaluate(() => document.body.dataset.trainBackend),
+    state: d.state,
+    steps: Number(d.stepsDone),
     status: await page.textContent('#train-status'),
     images_per_second_median: medianRate(ips),
   };

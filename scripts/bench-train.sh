@@ -9,7 +9,8 @@ source "$(dirname "$0")/page-driver-setup.sh"
 [ -f www/data/mnist.json ] || { echo "www/data/ is empty: MNIST is needed (see scripts/build-data.sh)" >&2; exit 1; }
 web=$(node tests/e2e/bench-train.js)
 echo "browser (wasm, CPU): $web"
-echo "browser (wasm, WebGPU): $(TRAIN_BACKEND=webgpu node tests/e2e/bench-train.js)"
+gpu=$(TRAIN_BACKEND=webgpu node tests/e2e/bench-train.js)
+echo "browser (wasm, WebGPU): $gpu"
 hidden=$(echo "$web" | sed -n 's/.*"hidden":"\([^"]*\)".*/\1/p')
 batch=$(echo "$web" | sed -n 's/.*"batch":"\([^"]*\)".*/\1/p')
 for threads in 1 "$(nproc)"; do

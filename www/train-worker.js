@@ -16,6 +16,7 @@
 //                                                         a model's means of the test subset
 // Messages out: {type: 'ready', defaults (JSON text)} | {type: 'init-failed', error}
 //               {type: 'data', received, total}           downloading the data
+//               {type: 'choosing', text}                  choosing the backend (WebGPU's start, timings)
 //               {type: 'started', progress, backend ('cpu' | 'webgpu'), reason}
 //               {type: 'steps', reports (Float32Array: loss, recon, kl per step), progress,
 //                      imagesPerSecond, seconds}
@@ -147,25 +148,38 @@ async function postScatter(step) {
   postMessage({ type: 'scatter', bitmap, step, extent }, [bitmap]);
 }
 
-/** Starts the WebGPU module's WebGPU (once): null when it runs, else why not. */
+/** Whether this worker watches its GPUDevices already (once is enough). */
+let watching = false;
+
+/** Starts the WebGPU module's WebGPU (once): null when it runs, else why not. A trap in the
+ *  WebGPU module is a reason too: that module is a separate instance, the CPU one is unharmed. */
 async function startWebgpu(wwwDir) {
   if (gpuModule) return null;
   try {
     const module = await importModule(wwwDir, 'webgpu');
-    watchDevices((device) => {
-      gpuDevice = device;
-      device.lost.then((info) => {
-        if (device !== gpuDevice) return;
-        gpuLost = `the WebGPU device was lost (${info.message || info.reason || 'no reason given'})`;
+    if (!watching) {
+      watching = true;
+      watchDevices((device) => {
+        gpuDevice = device;
+        device.lost.then((info) => {
+          if (device !== gpuDevice) return;
+          gpuLost = `the WebGPU device was lost (${info.message || info.reason || 'no reason given'})`;
+        });
       });
-    });
+    }
     const started = await module.initTrainingWebgpu();
     if (!started.ok) return started.reason;
     gpuModule = module;
     return null;
   } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError) throw e;
     return e.message ?? String(e);
+  }
+}
+
+/** Frees a run that failed, unless its module trapped (then nothing in it can be called). */
+function discard(failedRun, error) {
+  if (!(error instanceof WebAssembly.RuntimeError)) {
+    try { failedRun?.free(); } catch { /* already unusable */ }
   }
 }
 
@@ -185,8 +199,9 @@ async function timeSteps(newRun) {
 /** The run the user asked for, on the backend `wanted` asks for: `{run, reason, reports}`
  *  (reports: the steps already run while measuring). 'cpu' trains on the CPU; 'webgpu' on
  *  WebGPU (the CPU if it cannot start); 'auto' measures both unless there is no adapter or it
- *  is a software one (slower than the CPU here); 'measure' measures both on any adapter. */
-async function chooseBackend(wwwDir, wanted, newRun) {
+ *  is a software one (slower than the CPU here); 'measure' measures both on any adapter.
+ *  Whatever fails on WebGPU leaves the CPU to train; `choosing(text)` says what is going on. */
+async function chooseBackend(wwwDir, wanted, newRun, choosing) {
   const onCpu = (reason) => ({ run: newRun(train, 'cpu'), reason, reports: null });
   if (wanted === 'cpu') return onCpu('the CPU, as chosen');
   const adapter = await probeAdapter();
@@ -194,20 +209,32 @@ async function chooseBackend(wwwDir, wanted, newRun) {
   if (adapter.fallback && wanted === 'auto') {
     return onCpu(`the CPU: WebGPU here is a software adapter (${adapter.name}), slower than the CPU`);
   }
+  choosing(`starting WebGPU (${adapter.name})…`);
   const failure = await startWebgpu(wwwDir);
   if (failure) return onCpu(`the CPU: WebGPU could not start (${failure})`);
-  const gpuRun = newRun(gpuModule, 'webgpu');
-  if (wanted === 'webgpu') return { run: gpuRun, reason: `WebGPU (${adapter.name}), as chosen`, reports: null };
+  let gpuRun = null;
   let gpu;
   try {
+    gpuRun = newRun(gpuModule, 'webgpu');
+    if (wanted === 'webgpu') return { run: gpuRun, reason: `WebGPU (${adapter.name}), as chosen`, reports: null };
+    choosing('timing a few steps on WebGPU (the first ones compile its shaders)…');
     gpu = await timeSteps(gpuRun);
   } catch (e) {
-    gpuRun.free();
-    if (e instanceof WebAssembly.RuntimeError) throw e;
-    return onCpu(`the CPU: WebGPU failed while measuring (${e.message ?? e})`);
+    discard(gpuRun, e);
+    if (e instanceof WebAssembly.RuntimeError) gpuModule = null;
+    return onCpu(`the CPU: WebGPU failed (${gpuLost ?? e.message ?? e})`);
   }
-  const cpuRun = newRun(train, 'cpu');
-  const cpu = await timeSteps(cpuRun);
+  let cpuRun = null;
+  let cpu;
+  try {
+    choosing('timing a few steps on the CPU…');
+    cpuRun = newRun(train, 'cpu');
+    cpu = await timeSteps(cpuRun);
+  } catch (e) {
+    discard(cpuRun, e);
+    if (e instanceof WebAssembly.RuntimeError) throw e; // the CPU module is unusable: the worker goes
+    return { run: gpuRun, reason: `WebGPU: the CPU failed while measuring (${e.message ?? e})`, reports: gpu.reports, seconds: gpu.seconds };
+  }
   const ms = (t) => `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`;
   const versus = `${ms(gpu.ms)} a step on WebGPU (${adapter.name}), ${ms(cpu.ms)} on the CPU`;
   if (gpu.ms < cpu.ms) {
@@ -224,10 +251,13 @@ async function start({ wwwDir, settings, subset, backend }) {
   data ??= await fetchData(base);
   const newRun = (module, on) => new module.TrainingRun(settings, data.trainImages, data.trainLabels,
     data.testImages, data.testLabels, subset, on);
-  const chosen = await chooseBackend(base, backend ?? 'auto', newRun);
+  const choosing = (text) => postMessage({ type: 'choosing', text });
+  const chosen = await chooseBackend(base, backend ?? 'auto', newRun, choosing);
   run = chosen.run;
   seconds = chosen.seconds ?? 0;
   extent = null;
+  // Running from here on: a Pause that arrives while the first scatter is drawn is kept.
+  running = true;
   postMessage({ type: 'started', progress: run.progress(), backend: run.backend, reason: chosen.reason });
   if (chosen.reports) {
     const reports = chosen.reports;
@@ -237,8 +267,8 @@ async function start({ wwwDir, settings, subset, backend }) {
     }, [reports.buffer]);
   }
   await postScatter(0);
-  running = true;
-  if (!looping) loop();
+  if (!running) postMessage({ type: 'paused' });
+  else if (!looping) loop();
 }
 
 /** Trains while running: chunks of steps sized to CHUNK_MS, the scatter every so often. */
@@ -280,8 +310,10 @@ async function loop() {
     postMessage({ type: 'paused' });
   } catch (e) {
     running = false;
-    postMessage({ type: 'failed', error: errorValue(e) });
-    if (e instanceof WebAssembly.RuntimeError) setTimeout(() => { throw e; });
+    const lost = gpuLost && run.backend === 'webgpu';
+    const error = lost ? new ModelError('webgpu-unavailable', `${gpuLost}: the run stopped. Reset and start again (the CPU trains if WebGPU is not back).`) : e;
+    postMessage({ type: 'failed', error: errorValue(error) });
+    if (e instanceof WebAssembly.RuntimeError && !lost) setTimeout(() => { throw e; });
   } finally {
     looping = false;
   }

@@ -4,7 +4,7 @@
 // only when the user opens the panel: the first view fetches none of it.
 //
 // The page's body carries data-train: 'loading' (the module), 'ready', 'data' (downloading the
-// training images), 'running', 'paused', 'finished' or 'failed'; and data-train-backend, once a
+// training images, then choosing the backend), 'running', 'paused', 'finished' or 'failed'; and data-train-backend, once a
 // run has started: 'cpu' or 'webgpu'.
 
 import { ModelError, PendingCalls, fromErrorValue } from './protocol.js';
@@ -162,7 +162,8 @@ export class TrainPanel {
     $('train-start').disabled = !(name === 'ready');
     $('train-pause').disabled = !(running || name === 'paused');
     $('train-pause').textContent = name === 'paused' ? 'Resume' : 'Pause';
-    $('train-reset').disabled = !['running', 'paused', 'finished', 'failed'].includes(name);
+    // Reset also while the data download and the backend's choice go on (a fresh worker).
+    $('train-reset').disabled = !['data', 'running', 'paused', 'finished', 'failed'].includes(name);
     const has = this.started && ['running', 'paused', 'finished'].includes(name);
     $('train-use').disabled = !has;
     $('train-download').disabled = !has;
@@ -178,6 +179,7 @@ export class TrainPanel {
     this.worker?.terminate();
     this.calls.rejectAll(new ModelError('superseded', 'the run was reset'));
     this.started = false;
+    this.trainingOn = null;
     delete document.body.dataset.trainBackend;
     this.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
     this.worker.onmessage = ({ data }) => this.receive(data);
@@ -225,6 +227,11 @@ export class TrainPanel {
         this.status(`Downloading the training images: ${(m.received / 1e6).toFixed(1)} of ${(m.total / 1e6).toFixed(1)} MB`);
         break;
       }
+      case 'choosing':
+        if (document.body.dataset.train !== 'data') break;
+        $('train-data').classList.remove('shown');
+        this.status(`Choosing the backend: ${m.text}`);
+        break;
       case 'started':
         $('train-data').classList.remove('shown');
         this.started = true;
@@ -233,7 +240,8 @@ export class TrainPanel {
         this.backend = m.backend;
         document.body.dataset.trainBackend = m.backend;
         this.state('running');
-        this.status(`Training on ${m.reason}.`);
+        this.trainingOn = `Training on ${m.reason}.`;
+        this.status(this.trainingOn);
         break;
       case 'steps': {
         const r = m.reports;
@@ -396,7 +404,7 @@ export class TrainPanel {
     $('train-pause').addEventListener('click', () => {
       const paused = document.body.dataset.train === 'paused';
       this.worker.postMessage({ type: paused ? 'resume' : 'pause' });
-      if (paused) { this.state('running'); this.status('Training…'); }
+      if (paused) { this.state('running'); this.status(this.trainingOn ?? 'Training…'); }
     });
     $('train-reset').addEventListener('click', () => {
       this.series = new Series();
@@ -406,6 +414,7 @@ export class TrainPanel {
       drawLoss(loss, this.series, 1);
       $('train-scatter').getContext('bitmaprenderer')?.transferFromImageBitmap(null);
       $('train-figures').textContent = '';
+      $('train-data').classList.remove('shown');
       this.newWorker();
     });
     $('train-use').addEventListener('click', async () => {

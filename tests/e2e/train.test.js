@@ -195,6 +195,8 @@ test('training on WebGPU (SwiftShader here): auto keeps the CPU on a software ad
     run = await startOn('measure');
     assert.equal(run.state, 'running', JSON.stringify(run));
     assert.match(run.status, /measured faster: [\d.]+ ms a step on WebGPU \(.*\), [\d.]+ ms on the CPU/, run.status);
+    // The run kept is the one the status calls faster.
+    assert.equal(run.on, /^Training on WebGPU, measured faster/.test(run.status) ? 'webgpu' : 'cpu', JSON.stringify(run));
     await reset();
 
     await page.fill('#train-epochs', '2');

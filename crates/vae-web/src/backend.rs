@@ -91,8 +91,10 @@ pub fn init_error(no_adapter: bool, cause: impl std::fmt::Display) -> WebError {
 
 /// Initialises WebGPU once per module instance: the device and what the adapter says about
 /// itself. Later calls return the same device (Burn starts its WebGPU runtime once; a second
-/// start would fail), so the page's model and a training run can share it. Only in builds with
-/// the `webgpu` feature (the page's second module).
+/// start would fail), so that whatever one module instance runs on WebGPU (a model, a training
+/// run, several tests) shares it; two calls that overlap both start it, and the later one
+/// fails as Burn's own second start would. Only in builds with the `webgpu` feature (the
+/// page's second module).
 #[cfg(all(target_family = "wasm", feature = "webgpu"))]
 pub async fn init_webgpu() -> Result<(Device, AdapterInfo), WebError> {
     use burn::tensor::wgpu::{WgpuInitError, wgpu::DeviceType};

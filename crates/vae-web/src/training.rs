@@ -288,8 +288,13 @@ impl Training {
     /// on the subset's means, which come with them (the page's scatter for the model). The
     /// weights are copied to the CPU first (asynchronously) and everything is measured there.
     pub async fn export(&self, seconds: f64, backend: &str) -> Result<Exported, WebError> {
-        let architecture = self.run.borrow().hyper().architecture.clone();
-        let model = model_on_cpu(&self.current(), &architecture).await?;
+        // The weights and where the run is, taken together: the run may go on stepping while
+        // the weights come back from the device.
+        let (current, progress, hyper) = {
+            let run = self.run.borrow();
+            (run.current(), self.progress(), run.hyper().clone())
+        };
+        let model = model_on_cpu(&current).await?;
         let device = crate::backend::cpu_device();
         let bytes = weights::to_bytes(&model, Storage::F32)
             .map_err(|e| WebError::context(ErrorKind::BadModel, "writing the weights", e))?;
@@ -297,9 +302,7 @@ impl Training {
         let mse = vae::metrics::mean_reconstruction_mse(&model, &self.subset, &device);
         let means = means_now(&model, &self.subset, &device)?;
         let knn5 = leave_one_out_knn(&means, &self.subset.labels, 5);
-        let run = self.run.borrow();
-        let hyper = run.hyper();
-        let epochs = run.steps_done() / run.steps_per_epoch();
+        let epochs = progress.steps_done / progress.steps_per_epoch;
         let card = ModelCard {
             format: CARD_FORMAT,
             architecture: hyper.architecture.clone(),
@@ -319,10 +322,10 @@ impl Training {
                 backend: backend.to_string(),
                 command: format!(
                     "trained in the browser: {} steps of {} ({} epochs of {}), settings {}",
-                    run.steps_done(),
-                    run.total_steps(),
+                    progress.steps_done,
+                    progress.total_steps,
                     hyper.epochs,
-                    run.steps_per_epoch(),
+                    progress.steps_per_epoch,
                     serde_json::to_string(&self.settings).unwrap_or_default()
                 ),
                 beta: hyper.beta,

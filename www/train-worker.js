@@ -176,6 +176,10 @@ async function startWebgpu(wwwDir) {
   }
 }
 
+/** Lets a device loss that caused a failure be seen first (GPUDevice.lost settles in a task of
+ *  its own, possibly just after the failed call). */
+const settleLoss = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** Frees a run that failed, unless its module trapped (then nothing in it can be called). */
 function discard(failedRun, error) {
   if (!(error instanceof WebAssembly.RuntimeError)) {
@@ -220,6 +224,7 @@ async function chooseBackend(wwwDir, wanted, newRun, choosing) {
     choosing('timing a few steps on WebGPU (the first ones compile its shaders)…');
     gpu = await timeSteps(gpuRun);
   } catch (e) {
+    await settleLoss();
     discard(gpuRun, e);
     if (e instanceof WebAssembly.RuntimeError) gpuModule = null;
     return onCpu(`the CPU: WebGPU failed (${gpuLost ?? e.message ?? e})`);
@@ -234,6 +239,10 @@ async function chooseBackend(wwwDir, wanted, newRun, choosing) {
     discard(cpuRun, e);
     if (e instanceof WebAssembly.RuntimeError) throw e; // the CPU module is unusable: the worker goes
     return { run: gpuRun, reason: `WebGPU: the CPU failed while measuring (${e.message ?? e})`, reports: gpu.reports, seconds: gpu.seconds };
+  }
+  if (gpuLost) {
+    discard(gpuRun, null);
+    return { run: cpuRun, reason: `the CPU: ${gpuLost} while measuring`, reports: cpu.reports, seconds: cpu.seconds };
   }
   const ms = (t) => `${t < 10 ? t.toFixed(1) : t.toFixed(0)} ms`;
   const versus = `${ms(gpu.ms)} a step on WebGPU (${adapter.name}), ${ms(cpu.ms)} on the CPU`;
@@ -310,6 +319,7 @@ async function loop() {
     postMessage({ type: 'paused' });
   } catch (e) {
     running = false;
+    await settleLoss();
     const lost = gpuLost && run.backend === 'webgpu';
     const error = lost ? new ModelError('webgpu-unavailable', `${gpuLost}: the run stopped. Reset and start again (the CPU trains if WebGPU is not back).`) : e;
     postMessage({ type: 'failed', error: errorValue(error) });
@@ -354,6 +364,7 @@ self.onmessage = async ({ data: message }) => {
       try {
         await start(message);
       } catch (e) {
+        running = false;
         postMessage({ type: 'failed', error: errorValue(e) });
         if (e instanceof WebAssembly.RuntimeError) setTimeout(() => { throw e; });
       }

@@ -182,7 +182,9 @@ export class TrainPanel {
     this.trainingOn = null;
     delete document.body.dataset.trainBackend;
     this.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-    this.worker.onmessage = ({ data }) => this.receive(data);
+    const worker = this.worker;
+    // A message from a worker that Reset has replaced is dropped.
+    worker.onmessage = ({ data }) => { if (worker === this.worker) this.receive(data); };
     this.worker.onerror = (e) => {
       e.preventDefault();
       this.fail(`the training worker stopped (${e.message || 'no message'}); Reset starts again`);

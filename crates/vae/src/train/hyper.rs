@@ -1,8 +1,9 @@
 //! The settings of a training run, and the schedules they define.
 
-use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer};
+use burn::optim::{AdamWConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
+use super::host_adam::HostAdam;
 use crate::{Recon, VaeConfig};
 
 /// Everything that defines a training run.
@@ -98,7 +99,8 @@ impl Hyper {
                 .with_weight_decay(self.weight_decay as f32)
                 .init()
         } else {
-            AdamConfig::new().with_epsilon(1e-7).init()
+            // Burn's Adam, with a one-pass step on the CPU backend.
+            ModuleOptimizer::from(HostAdam::new(1e-7))
         }
     }
 }

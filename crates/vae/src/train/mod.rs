@@ -6,6 +6,8 @@
 
 pub mod augment;
 mod ema;
+mod host_adam;
+mod host_bce;
 mod hyper;
 mod run;
 pub mod step;

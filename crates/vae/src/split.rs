@@ -85,7 +85,14 @@ impl Split {
 
     /// Images at `indices`, scaled to [0, 1], flattened row-major into one buffer.
     pub fn gather(&self, indices: impl IntoIterator<Item = usize>) -> Vec<f32> {
-        indices.into_iter().flat_map(|i| self.image(i)).collect()
+        // One image at a time (a slice's map, which the compiler vectorises) rather than one
+        // flattened iterator (which it does not: a twentieth of a training step).
+        let indices = indices.into_iter();
+        let mut pixels = Vec::with_capacity(indices.size_hint().0 * IMAGE_PIXELS);
+        for i in indices {
+            pixels.extend(self.image(i));
+        }
+        pixels
     }
 
     /// The first `n` images (all of them if the split is smaller).

@@ -43,32 +43,73 @@ impl HostAdam {
     }
 }
 
-/// One Adam step at `time` (1 at the first) over a parameter `p`, its gradient `g` and its
-/// moments `m` and `v` (zeros before the first step), all updated in place: Burn's formulas,
-/// operation for operation (no fused multiply-adds, so the same bits on every CPU).
-#[allow(clippy::too_many_arguments)] // the loop's inputs, kept flat for the compiler
-#[inline(always)]
-fn adam_pass(
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    time: i32,
+/// Parameters longer than this are updated in chunks of it on rayon's threads (feature
+/// `rayon`: the trainer's; the page's worker has one thread).
+#[cfg(feature = "rayon")]
+const CHUNK: usize = 1 << 16;
+
+/// The constants of one Adam step, as Burn derives them.
+#[derive(Clone, Copy)]
+struct StepConstants {
     beta_1: f32,
     beta_2: f32,
-    epsilon: f32,
+    /// √(1 − β₂ᵗ) / (1 − β₁ᵗ).
+    combined_factor: f32,
+    /// ε · √(1 − β₂ᵗ).
+    denominator_epsilon: f32,
     lr: f32,
-) {
-    let bias_correction2_sqrt = (1.0 - beta_2.powi(time)).sqrt();
-    let combined_factor = bias_correction2_sqrt / (1.0 - beta_1.powi(time));
-    let denominator_epsilon = epsilon * bias_correction2_sqrt;
-    let (f1, f2) = (1.0 - beta_1, 1.0 - beta_2);
-    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        *m = *m * beta_1 + g * f1;
-        *v = *v * beta_2 + g * g * f2;
-        let step = *m * combined_factor / (v.sqrt() + denominator_epsilon);
-        *p -= step * lr;
+}
+
+impl StepConstants {
+    /// The constants of step `time` (1 at the first).
+    fn new(adam: &HostAdam, time: usize, lr: f32) -> Self {
+        let time = i32::try_from(time).unwrap_or(i32::MAX);
+        let bias_correction2_sqrt = (1.0 - adam.beta_2.powi(time)).sqrt();
+        Self {
+            beta_1: adam.beta_1,
+            beta_2: adam.beta_2,
+            combined_factor: bias_correction2_sqrt / (1.0 - adam.beta_1.powi(time)),
+            denominator_epsilon: adam.epsilon * bias_correction2_sqrt,
+            lr,
+        }
     }
+}
+
+/// One Adam step over a parameter `p`, its gradient `g` and its moments `m` and `v` (zeros
+/// before the first step), all updated in place: Burn's formulas, operation for operation (no
+/// fused multiply-adds, so the same bits on every CPU).
+#[inline(always)]
+fn adam_pass(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: StepConstants) {
+    let (f1, f2) = (1.0 - c.beta_1, 1.0 - c.beta_2);
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m = *m * c.beta_1 + g * f1;
+        *v = *v * c.beta_2 + g * g * f2;
+        let step = *m * c.combined_factor / (v.sqrt() + c.denominator_epsilon);
+        *p -= step * c.lr;
+    }
+}
+
+/// [`adam_pass`] compiled for AVX-512 and AVX2 too, the widest the CPU has taken at run time.
+fn adam_pass_widest(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: StepConstants) {
+    pulp::Arch::new().dispatch(
+        #[inline(always)]
+        || adam_pass(p, g, m, v, c),
+    );
+}
+
+/// [`adam_pass_widest`] over the whole parameter, a long one in chunks on rayon's threads.
+fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: StepConstants) {
+    #[cfg(feature = "rayon")]
+    if p.len() > CHUNK {
+        use rayon::prelude::*;
+        p.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .zip(m.par_chunks_mut(CHUNK))
+            .zip(v.par_chunks_mut(CHUNK))
+            .for_each(|(((p, g), m), v)| adam_pass_widest(p, g, m, v, c));
+        return;
+    }
+    adam_pass_widest(p, g, m, v, c);
 }
 
 impl Optimizer for HostAdam {
@@ -115,14 +156,7 @@ impl Optimizer for HostAdam {
             m.as_mut_slice::<f32>(),
             v.as_mut_slice::<f32>(),
         ) {
-            let time = i32::try_from(time).unwrap_or(i32::MAX);
-            let (b1, b2) = (self.beta_1, self.beta_2);
-            let eps = self.epsilon;
-            // Compiled for AVX-512 and AVX2 too, the widest the CPU has taken at run time.
-            pulp::Arch::new().dispatch(
-                #[inline(always)]
-                || adam_pass(ps, gs, ms, vs, time, b1, b2, eps, lr as f32),
-            );
+            adam_update(ps, gs, ms, vs, StepConstants::new(self, time, lr as f32));
             true
         } else {
             false
@@ -149,31 +183,46 @@ impl Optimizer for HostAdam {
 mod tests {
     use super::*;
 
-    fn tensor(values: &[f32], device: &Device) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(values.to_vec(), [2, 3]), device)
-    }
-
     fn values(t: &Tensor<2>) -> Vec<f32> {
         t.clone().into_data().try_into_vec().unwrap()
     }
 
-    #[test]
-    fn three_steps_equal_burns_adam_bit_for_bit() {
+    /// Three steps of ours and of Burn's Adam on a parameter of `rows` × 3 values.
+    fn check_three_steps(rows: usize) {
         let device = Device::flex();
+        let tensor = |f: &dyn Fn(usize) -> f32| {
+            let values: Vec<f32> = (0..rows * 3).map(f).collect();
+            Tensor::<2>::from_data(TensorData::new(values, [rows, 3]), &device)
+        };
         let ours = HostAdam::new(1e-7);
         let burns = AdamConfig::new().with_epsilon(1e-7).build();
-        let mut a = tensor(&[0.5, -1.0, 2.0, 0.0, 3.0, -0.25], &device);
+        let mut a = tensor(&|i| ((i * 7) % 11) as f32 * 0.3 - 1.5);
         let mut b = a.clone();
         let (mut sa, mut sb) = (None, None);
         for (step, lr) in [(0, 0.01), (1, 0.005), (2, 0.02)] {
-            let g = [1.0, -0.5, 0.0, 3.0 + step as f32, -2.0, 1e-6];
-            (a, sa) = ours.step(lr, a, tensor(&g, &device), sa);
-            (b, sb) = burns.step(lr, b, tensor(&g, &device), sb);
+            let g = |i: usize| match (i + step) % 5 {
+                0 => 0.0,
+                1 => 1e-6,
+                k => (k as f32 - 2.5) * (1.0 + step as f32),
+            };
+            (a, sa) = ours.step(lr, a, tensor(&g), sa);
+            (b, sb) = burns.step(lr, b, tensor(&g), sb);
         }
         assert_eq!(values(&a), values(&b));
         let (sa, sb) = (sa.unwrap().momentum, sb.unwrap().momentum);
         assert_eq!(sa.time, sb.time);
         assert_eq!(values(&sa.moment_1), values(&sb.moment_1));
         assert_eq!(values(&sa.moment_2), values(&sb.moment_2));
+    }
+
+    #[test]
+    fn three_steps_equal_burns_adam_bit_for_bit() {
+        check_three_steps(2);
+    }
+
+    #[test]
+    fn a_long_parameter_in_chunks_equals_burns_adam_bit_for_bit() {
+        // 300,000 values: several chunks and a partial one when rayon splits them.
+        check_three_steps(100_000);
     }
 }

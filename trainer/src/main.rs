@@ -23,6 +23,12 @@ use vae::{Activation, Recon, VaeConfig};
 use crate::backend::Backend;
 use crate::train::Hyper;
 
+/// mimalloc rather than the C library's allocator: every training step allocates and frees
+/// buffers of megabytes (the weight gradients), which glibc maps from and returns to the kernel
+/// each time (page faults, zeroing); mimalloc keeps them for reuse.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Train, evaluate, benchmark and export the Latent Canvas VAE.
 #[derive(Parser, Debug)]
 #[command(version, about)]

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Side-by-side training speed: this trainer (Burn) and the paper's Keras VAE
-# (../shared/bench/keras_vae.py), same files, same architecture family, batch 128, 2 threads.
+# (../shared/bench/keras_vae.py), same files, same architecture, batch 128, 2 threads.
 #
 #   scripts/bench-vs-keras.sh [MNIST_DIR] [KERAS_PYTHON]
 #
-# KERAS_PYTHON is a Python with tensorflow-cpu installed (default: python3). Prints one JSON
-# line per measurement and a summary of seconds per epoch and the ratio.
+# KERAS_PYTHON is a Python with tensorflow-cpu installed (default: python3). Both sides vary
+# from one epoch to the next on a shared machine (Keras's epochs here: 3.4 to 5.2 s within one
+# run), so each is measured several times and the medians compared: the trainer's `bench` three
+# times, Keras over four epochs of which the last three count (the first traces its graph).
+# Prints one JSON line per measurement and a summary of seconds per epoch and the ratio.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$root/../shared/data/mnist}
@@ -15,22 +18,23 @@ cargo build --release -p trainer --quiet --manifest-path "$root/Cargo.toml"
 trainer=$root/target/release/trainer
 export RAYON_NUM_THREADS=2
 
-summary=()
-for arch in mlp; do
-  # The Keras MLP: 784-512-2 encoder, 2-512-784 decoder, ReLU.
-  ours=$("$trainer" bench --data "$data" --batches 200 --batch 128 --hidden 512 --activation relu)
-  echo "burn  $arch: $ours"
-  theirs=$("$py" "$keras" --data "$data" --arch "$arch" --epochs 2 --threads 2 | tail -n 1)
-  echo "keras $arch: $theirs"
-  summary+=("$("$py" - "$ours" "$theirs" <<'PY'
-import json, sys
-ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-# Keras's epoch 1 includes graph tracing; its final (2nd) epoch is the steady state.
-k = theirs["final"]["seconds"]
-b = ours["epoch_seconds"]
-print(f'{theirs["arch"]}: burn {b:.1f} s/epoch ({ours["train_images_per_s"]:.0f} img/s, eval {ours["eval_images_per_s"]:.0f} img/s), '
-      f'keras {k:.1f} s/epoch -> burn is {k / b:.2f}x faster')
-PY
-)")
+# The Keras MLP: 784-512-2 encoder, 2-512-784 decoder, ReLU.
+ours=()
+for _ in 1 2 3; do
+  line=$("$trainer" bench --data "$data" --batches 200 --batch 128 --hidden 512 --activation relu)
+  echo "burn  mlp: $line"
+  ours+=("$line")
 done
-printf '%s\n' "${summary[@]}"
+theirs=$("$py" "$keras" --data "$data" --arch mlp --epochs 4 --threads 2 2>/dev/null)
+echo "$theirs" | sed 's/^/keras mlp: /'
+"$py" - "$theirs" "${ours[@]}" <<'PY'
+import json, statistics, sys
+lines = [json.loads(l) for l in sys.argv[1].splitlines() if l.startswith("{")]
+keras = [l["seconds"] for l in lines if "epoch" in l and l["epoch"] > 1]
+burn = [60000 / json.loads(l)["train_images_per_s"] for l in sys.argv[2:]]
+k, b = statistics.median(keras), statistics.median(burn)
+span = lambda v: f"{min(v):.2f}-{max(v):.2f}"
+print(f"mlp: burn {b:.2f} s/epoch (median of {len(burn)}: {span(burn)}), "
+      f"keras {k:.2f} s/epoch (median of epochs 2-{len(keras) + 1}: {span(keras)}) "
+      f"-> burn is {k / b:.2f}x faster")
+PY

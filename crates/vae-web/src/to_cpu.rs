@@ -3,22 +3,13 @@
 //! forbids; this reads every parameter in one asynchronous transfer and builds the same model
 //! on the CPU from the values.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, Param};
 use burn::prelude::*;
 use vae::Vae;
 
 use crate::backend::cpu_device;
 use crate::error::{ErrorKind, WebError};
 use crate::session::read;
-
-/// Collects every float parameter, flattened, in the modules' traversal order.
-struct Collect(Vec<Tensor<1>>);
-
-impl ModuleVisitor for Collect {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.val().reshape([-1]));
-    }
-}
 
 /// Replaces every float parameter, in the same order, by the next values read back, on the CPU.
 struct Fill {
@@ -72,20 +63,18 @@ fn filled(model: &Vae, values: Vec<f32>) -> Result<Vae, WebError> {
 /// `model` (on any device) with the same weights on the CPU, read back asynchronously in one
 /// transfer: safe on WebGPU, where a synchronous read would trap.
 pub async fn model_on_cpu(model: &Vae) -> Result<Vae, WebError> {
-    let mut collect = Collect(Vec::new());
-    model.visit(&mut collect);
-    let values = read(Tensor::cat(collect.0, 0)).await?;
+    let values = read(Tensor::cat(model.flat_parameters(), 0)).await?;
     filled(model, values)
 }
 
 #[cfg(test)]
 mod tests {
+    use burn::module::ModuleVisitor;
+
     use super::*;
 
     /// Every weight of `model`, in traversal order, with the shapes.
     fn values(model: &Vae) -> (Vec<f32>, Vec<Vec<usize>>) {
-        let mut collect = Collect(Vec::new());
-        model.visit(&mut collect);
         struct Shapes(Vec<Vec<usize>>);
         impl ModuleVisitor for Shapes {
             fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -94,7 +83,7 @@ mod tests {
         }
         let mut shapes = Shapes(Vec::new());
         model.visit(&mut shapes);
-        let flat = Tensor::cat(collect.0, 0)
+        let flat = Tensor::cat(model.flat_parameters(), 0)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap();

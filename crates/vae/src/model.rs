@@ -1,5 +1,6 @@
 //! Encoder, decoder and the reparameterisation trick.
 
+use burn::module::{ModuleVisitor, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -189,6 +190,21 @@ impl Vae {
     /// Dimension of the latent space.
     pub fn latent(&self) -> usize {
         self.latent
+    }
+
+    /// Every float parameter, flattened, in the order a `ModuleVisitor` or `ModuleMapper`
+    /// meets them: for code that walks two models' weights side by side (the moving average,
+    /// the copy of a GPU model to the CPU).
+    pub fn flat_parameters(&self) -> Vec<Tensor<1>> {
+        struct Collect(Vec<Tensor<1>>);
+        impl ModuleVisitor for Collect {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0.push(param.val().reshape([-1]));
+            }
+        }
+        let mut collect = Collect(Vec::new());
+        self.visit(&mut collect);
+        collect.0
     }
 
     /// q(z|x) for a batch of flattened images `[batch, 784]` in [0, 1].

@@ -2,19 +2,11 @@
 //! last step's and usually evaluates a little better.
 
 use crate::Vae;
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, Param};
 use burn::prelude::*;
 
-/// Collects every float parameter, flattened, in the modules' traversal order.
-struct Collect(Vec<Tensor<1>>);
-
-impl ModuleVisitor for Collect {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.val().reshape([-1]));
-    }
-}
-
-/// Moves every float parameter towards the collected ones: `avg ← d·avg + (1 − d)·new`.
+/// Moves every float parameter towards the new model's ([`Vae::flat_parameters`]):
+/// `avg ← d·avg + (1 − d)·new`.
 struct Blend {
     new: std::vec::IntoIter<Tensor<1>>,
     decay: f64,
@@ -56,10 +48,8 @@ impl Ema {
     pub fn update(&mut self, model: &Vae) {
         let t = self.updates as f64;
         let decay = self.decay.min((1.0 + t) / (10.0 + t));
-        let mut collect = Collect(Vec::new());
-        model.visit(&mut collect);
         let mut blend = Blend {
-            new: collect.0.into_iter(),
+            new: model.flat_parameters().into_iter(),
             decay,
         };
         self.model = self.model.clone().map(&mut blend);
@@ -73,9 +63,11 @@ mod tests {
     use crate::VaeConfig;
 
     fn first_weight(model: &Vae) -> Vec<f32> {
-        let mut c = Collect(Vec::new());
-        model.visit(&mut c);
-        c.0[0].clone().into_data().try_to_vec::<f32>().expect("f32")
+        model.flat_parameters()[0]
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32")
     }
 
     /// Starts an average at one random model with `decay`, having seen `updates` steps, folds

@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{CARD, CPU_TOLERANCE, WEBGPU_TOLERANCE, WEIGHTS, check_against_golden};
+#[cfg(feature = "webgpu")]
+use common::WEBGPU_TOLERANCE;
+use common::{CARD, CPU_TOLERANCE, WEIGHTS, check_against_golden};
 #[cfg(feature = "webgpu")]
 use vae_web::BackendKind;
 use vae_web::Session;

@@ -5,9 +5,10 @@
 #   scripts/bench-vs-keras.sh [MNIST_DIR] [KERAS_PYTHON]
 #
 # KERAS_PYTHON is a Python with tensorflow-cpu installed (default: python3). Both sides vary
-# from one epoch to the next on a shared machine (Keras's epochs here: 3.4 to 5.2 s within one
-# run), so each is measured several times and the medians compared: the trainer's `bench` three
-# times, Keras over four epochs of which the last three count (the first traces its graph).
+# from one epoch to the next on a shared machine (Keras's epochs here: 3.1 to 5.2 s, even
+# within one run), so each is measured several times and the medians compared: the trainer's
+# `bench` three times, Keras over four epochs of which the last three count (the first traces
+# its graph).
 # Prints one JSON line per measurement and a summary of seconds per epoch and the ratio.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +26,7 @@ for _ in 1 2 3; do
   echo "burn  mlp: $line"
   ours+=("$line")
 done
-theirs=$("$py" "$keras" --data "$data" --arch mlp --epochs 4 --threads 2 2>/dev/null)
+theirs=$("$py" "$keras" --data "$data" --arch mlp --epochs 4 --threads 2)
 echo "$theirs" | sed 's/^/keras mlp: /'
 "$py" - "$theirs" "${ours[@]}" <<'PY'
 import json, statistics, sys

@@ -88,7 +88,7 @@ impl Split {
         // One image at a time (a slice's map, which the compiler vectorises) rather than one
         // flattened iterator (which it does not: a twentieth of a training step).
         let indices = indices.into_iter();
-        let mut pixels = Vec::with_capacity(indices.size_hint().0 * IMAGE_PIXELS);
+        let mut pixels = Vec::with_capacity(indices.size_hint().0.saturating_mul(IMAGE_PIXELS));
         for i in indices {
             pixels.extend(self.image(i));
         }

@@ -51,6 +51,9 @@ const CHUNK: usize = 1 << 16;
 /// The constants of one Adam step, as Burn derives them.
 #[derive(Clone, Copy)]
 struct StepConstants {
+    /// The first step: the moments are set from the gradient alone, as Burn does (a
+    /// zero moment decayed and added to would turn −0.0 into +0.0).
+    first: bool,
     beta_1: f32,
     beta_2: f32,
     /// √(1 − β₂ᵗ) / (1 − β₁ᵗ).
@@ -66,6 +69,7 @@ impl StepConstants {
         let time = i32::try_from(time).unwrap_or(i32::MAX);
         let bias_correction2_sqrt = (1.0 - adam.beta_2.powi(time)).sqrt();
         Self {
+            first: time == 1,
             beta_1: adam.beta_1,
             beta_2: adam.beta_2,
             combined_factor: bias_correction2_sqrt / (1.0 - adam.beta_1.powi(time)),
@@ -75,21 +79,27 @@ impl StepConstants {
     }
 }
 
-/// One Adam step over a parameter `p`, its gradient `g` and its moments `m` and `v` (zeros
-/// before the first step), all updated in place: Burn's formulas, operation for operation (no
-/// fused multiply-adds, so the same bits on every CPU).
+/// One Adam step over a parameter `p`, its gradient `g` and its moments `m` and `v` (of the
+/// same length; overwritten at the first step), all updated in place: Burn's formulas,
+/// operation for operation (no fused multiply-adds, so the same bits on every CPU).
 #[inline(always)]
 fn adam_pass(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: StepConstants) {
     let (f1, f2) = (1.0 - c.beta_1, 1.0 - c.beta_2);
     for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        *m = *m * c.beta_1 + g * f1;
-        *v = *v * c.beta_2 + g * g * f2;
+        if c.first {
+            *m = g * f1;
+            *v = g * g * f2;
+        } else {
+            *m = *m * c.beta_1 + g * f1;
+            *v = *v * c.beta_2 + g * g * f2;
+        }
         let step = *m * c.combined_factor / (v.sqrt() + c.denominator_epsilon);
         *p -= step * c.lr;
     }
 }
 
-/// [`adam_pass`] compiled for AVX-512 and AVX2 too, the widest the CPU has taken at run time.
+/// [`adam_pass`] compiled for AVX2 too, and AVX-512 where pulp's `x86-v4` is on (the trainer's
+/// build, through Burn's), the widest the CPU has taken at run time.
 fn adam_pass_widest(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: StepConstants) {
     pulp::Arch::new().dispatch(
         #[inline(always)]
@@ -155,7 +165,10 @@ impl Optimizer for HostAdam {
             g.as_slice::<f32>(),
             m.as_mut_slice::<f32>(),
             v.as_mut_slice::<f32>(),
-        ) {
+        ) && [gs.len(), ms.len(), vs.len()]
+            .iter()
+            .all(|&n| n == ps.len())
+        {
             adam_update(ps, gs, ms, vs, StepConstants::new(self, time, lr as f32));
             true
         } else {
@@ -163,8 +176,9 @@ impl Optimizer for HostAdam {
         };
         let tensor = |data: TensorData| Tensor::<D>::from_data(data, &device);
         if !stepped {
-            // A buffer that does not read as f32 in place (never seen): Burn's Adam, on the
-            // values as they were.
+            // A buffer that does not read as f32 in place (never seen), or moments of another
+            // length than the parameter (a foreign state): Burn's Adam, on the values as they
+            // were, decides.
             let state = (time > 1).then(|| {
                 AdamState::new(AdaptiveMomentumState::new(time - 1, tensor(m), tensor(v)))
             });
@@ -183,8 +197,10 @@ impl Optimizer for HostAdam {
 mod tests {
     use super::*;
 
-    fn values(t: &Tensor<2>) -> Vec<f32> {
-        t.clone().into_data().try_into_vec().unwrap()
+    /// The values' bits: equal bits, not just equal values (±0, NaN).
+    fn bits(t: &Tensor<2>) -> Vec<u32> {
+        let values: Vec<f32> = t.clone().into_data().try_into_vec().unwrap();
+        values.into_iter().map(f32::to_bits).collect()
     }
 
     /// Three steps of ours and of Burn's Adam on a parameter of `rows` × 3 values.
@@ -200,19 +216,20 @@ mod tests {
         let mut b = a.clone();
         let (mut sa, mut sb) = (None, None);
         for (step, lr) in [(0, 0.01), (1, 0.005), (2, 0.02)] {
-            let g = |i: usize| match (i + step) % 5 {
+            let g = |i: usize| match (i + step) % 6 {
                 0 => 0.0,
+                5 => -0.0,
                 1 => 1e-6,
                 k => (k as f32 - 2.5) * (1.0 + step as f32),
             };
             (a, sa) = ours.step(lr, a, tensor(&g), sa);
             (b, sb) = burns.step(lr, b, tensor(&g), sb);
         }
-        assert_eq!(values(&a), values(&b));
+        assert_eq!(bits(&a), bits(&b));
         let (sa, sb) = (sa.unwrap().momentum, sb.unwrap().momentum);
         assert_eq!(sa.time, sb.time);
-        assert_eq!(values(&sa.moment_1), values(&sb.moment_1));
-        assert_eq!(values(&sa.moment_2), values(&sb.moment_2));
+        assert_eq!(bits(&sa.moment_1), bits(&sb.moment_1));
+        assert_eq!(bits(&sa.moment_2), bits(&sb.moment_2));
     }
 
     #[test]

@@ -12,6 +12,8 @@ use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRa
 use burn::prelude::*;
 use burn::tensor::DType;
 
+use super::on_flex;
+
 /// Adam's first-moment decay.
 const BETA_1: f32 = 0.9;
 /// Adam's second-moment decay.
@@ -22,8 +24,6 @@ const BETA_2: f32 = 0.999;
 pub struct HostAdam {
     /// Burn's Adam with the same settings: the path on other devices.
     adam: Adam,
-    beta_1: f32,
-    beta_2: f32,
     epsilon: f32,
 }
 
@@ -36,8 +36,6 @@ impl HostAdam {
             .with_epsilon(epsilon);
         Self {
             adam: config.build(),
-            beta_1: BETA_1,
-            beta_2: BETA_2,
             epsilon,
         }
     }
@@ -67,12 +65,12 @@ impl StepConstants {
     /// The constants of step `time` (1 at the first).
     fn new(adam: &HostAdam, time: usize, lr: f32) -> Self {
         let time = i32::try_from(time).unwrap_or(i32::MAX);
-        let bias_correction2_sqrt = (1.0 - adam.beta_2.powi(time)).sqrt();
+        let bias_correction2_sqrt = (1.0 - BETA_2.powi(time)).sqrt();
         Self {
             first: time == 1,
-            beta_1: adam.beta_1,
-            beta_2: adam.beta_2,
-            combined_factor: bias_correction2_sqrt / (1.0 - adam.beta_1.powi(time)),
+            beta_1: BETA_1,
+            beta_2: BETA_2,
+            combined_factor: bias_correction2_sqrt / (1.0 - BETA_1.powi(time)),
             denominator_epsilon: adam.epsilon * bias_correction2_sqrt,
             lr,
         }
@@ -133,16 +131,14 @@ impl Optimizer for HostAdam {
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
         let device = tensor.device();
-        let all_f32 = [Some(&tensor), Some(&grad)]
+        let moments = state
+            .iter()
+            .flat_map(|s| [&s.momentum.moment_1, &s.momentum.moment_2]);
+        let all_f32 = [&tensor, &grad]
             .into_iter()
-            .chain(
-                state
-                    .iter()
-                    .flat_map(|s| [Some(&s.momentum.moment_1), Some(&s.momentum.moment_2)]),
-            )
-            .flatten()
+            .chain(moments)
             .all(|t| t.dtype() == DType::F32);
-        if device.clone().inner() != Device::flex() || !all_f32 {
+        if !on_flex(&device) || !all_f32 {
             return self.adam.step(lr, tensor, grad, state);
         }
         // Each tensor is read in place where it is the only owner of its buffer (burn-flex

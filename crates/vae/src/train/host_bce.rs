@@ -4,9 +4,9 @@
 //! Per pixel, with logit `l` and target `x`: the loss softplus(l) − x·l and its derivative
 //! σ(l) − x, both from one e = exp(−|l|):
 //!
-//! - softplus(l) − x·l = (max(l, 0) − x·l) + log1p(e), with log1p(e) = 2·atanh(e / (2 + e)) as a series
-//!   (e ≤ 1, so the ratio is at most 1/3 and eight terms reach f32's precision, with no loss for
-//!   tiny e);
+//! - softplus(l) − x·l = (max(l, 0) − x·l) + log1p(e), with log1p(e) = 2·atanh(e / (2 + e))
+//!   as a series (e ≤ 1, so the ratio is at most 1/3 and eight terms reach f32's precision,
+//!   with no loss for tiny e);
 //! - σ(l) = 1 / (1 + e) for l ≥ 0, e / (1 + e) otherwise.
 //!
 //! The exponential is Cephes' `expf` (a degree-7 polynomial after reduction by ln 2), written
@@ -88,9 +88,9 @@ pub fn bce_with_gradient(
     scale: f32,
     grad: &mut [f32],
 ) -> f64 {
-    // Compiled for AVX2 too, and AVX-512 where pulp's `x86-v4` is on (the trainer's build, through
-    // Burn's), the widest the CPU has taken at run time (the lanes and the order of the sums
-    // stay the same, so does the result).
+    // Compiled for AVX2 too, and AVX-512 where pulp's `x86-v4` is on (the trainer's build,
+    // through Burn's), the widest the CPU has taken at run time (the lanes and the order of the
+    // sums stay the same, so does the result).
     pulp::Arch::new().dispatch(Rows {
         logits,
         targets,

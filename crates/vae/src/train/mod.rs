@@ -16,3 +16,10 @@ pub use ema::Ema;
 pub use hyper::Hyper;
 pub use run::{TrainError, TrainLoop};
 pub use step::{Batch, StepFigures};
+
+/// Whether `device` (with or without autodiff) is the CPU backend, burn-flex: where the step's
+/// host loops ([`host_bce`], [`host_adam`]) read and write tensors' buffers directly.
+fn on_flex(device: &burn::prelude::Device) -> bool {
+    // Device equality ignores autodiff.
+    *device == burn::prelude::Device::flex()
+}

@@ -5,7 +5,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use super::{Hyper, host_bce};
+use super::{Hyper, host_bce, on_flex};
 use crate::Vae;
 use crate::config::Recon;
 use crate::loss::{kl_to_standard_normal, reconstruction};
@@ -95,7 +95,7 @@ fn reconstruction_term(
     n: f64,
 ) -> (Tensor<1>, Tensor<1>) {
     let device = logits.device();
-    if recon == Recon::Bce && device.clone().inner() == Device::flex() {
+    if recon == Recon::Bce && on_flex(&device) {
         let [rows, cols] = logits.dims();
         let (l, t) = (logits.clone().into_data(), x.clone().into_data());
         if let (Ok(l), Ok(t)) = (l.as_slice::<f32>(), t.as_slice::<f32>()) {

@@ -9,10 +9,19 @@ use burn::tensor::activation::{relu, sigmoid, silu};
 use crate::IMAGE_PIXELS;
 use crate::config::{Activation, VaeConfig};
 
-fn activate<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
+/// `layer` applied to `x`, then `activation` where one is given: one operation of its own on
+/// the CPU backend where training is compiled in ([`crate::train::host_dense`]), Burn's
+/// `Linear` and activation elsewhere.
+fn dense(layer: &Linear, x: Tensor<2>, activation: Option<Activation>) -> Tensor<2> {
+    #[cfg(feature = "train")]
+    if let Some(y) = crate::train::host_dense::dense(layer, &x, activation) {
+        return y;
+    }
+    let y = layer.forward(x);
     match activation {
-        Activation::Relu => relu(x),
-        Activation::Silu => silu(x),
+        Some(Activation::Relu) => relu(y),
+        Some(Activation::Silu) => silu(y),
+        None => y,
     }
 }
 
@@ -44,7 +53,7 @@ impl Mlp {
 
     fn forward(&self, mut x: Tensor<2>, activation: Activation, dropout: f64) -> Tensor<2> {
         for layer in &self.layers {
-            x = drop_out(activate(activation, layer.forward(x)), dropout);
+            x = drop_out(dense(layer, x, Some(activation)), dropout);
         }
         x
     }
@@ -100,8 +109,8 @@ impl Encoder {
     ) -> Posterior {
         let h = self.body.forward(images, activation, dropout);
         Posterior {
-            mean: self.mean.forward(h.clone()),
-            log_var: self.log_var.forward(h),
+            mean: dense(&self.mean, h.clone(), None),
+            log_var: dense(&self.log_var, h, None),
         }
     }
 }
@@ -127,7 +136,7 @@ impl Decoder {
         activation: Activation,
         dropout: f64,
     ) -> Tensor<2> {
-        self.out.forward(self.body.forward(z, activation, dropout))
+        dense(&self.out, self.body.forward(z, activation, dropout), None)
     }
 }
 

@@ -23,7 +23,7 @@ const LANES: usize = 16;
 /// normal float): the terms it feeds are then far below rounding. A NaN stays NaN, so a NaN
 /// logit gives a NaN loss and gradient, as Burn's path does.
 #[inline(always)]
-fn exp_neg(a: f32) -> f32 {
+pub(super) fn exp_neg(a: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // 1.5 · 2^23: adding it rounds to an integer, held in the low bits of the mantissa.
     const ROUND: f32 = 12_582_912.0;

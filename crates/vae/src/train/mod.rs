@@ -8,6 +8,7 @@ pub mod augment;
 mod ema;
 mod host_adam;
 mod host_bce;
+pub mod host_dense;
 mod hyper;
 mod run;
 pub mod step;
@@ -18,7 +19,7 @@ pub use run::{TrainError, TrainLoop};
 pub use step::{Batch, StepFigures};
 
 /// Whether `device` (with or without autodiff) is the CPU backend, burn-flex: where the step's
-/// host loops ([`host_bce`], [`host_adam`]) read and write tensors' buffers directly.
+/// host loops ([`host_bce`], [`host_adam`], [`host_dense`]) read and write tensors' buffers directly.
 fn on_flex(device: &burn::prelude::Device) -> bool {
     // Device equality ignores autodiff.
     *device == burn::prelude::Device::flex()

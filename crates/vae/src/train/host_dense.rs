@@ -198,10 +198,33 @@ fn product(lhs: Operand<'_>, rhs: Operand<'_>) -> Vec<f32> {
     out
 }
 
-/// burn-flex's choice: products of at least 192³ multiply-adds on all of rayon's threads.
+#[cfg(feature = "rayon")]
+thread_local! {
+    /// Set by [`serial_kernels`] on the thread running its closure.
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the dense layers' products single-threaded on this thread: for work that is
+/// already one of several parallel jobs (the trainer's batch slices), where splitting each
+/// product over the cores too only adds hand-offs.
+#[cfg(feature = "rayon")]
+pub fn serial_kernels<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the thread's setting on the way out, a panic included.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SERIAL.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SERIAL.with(|s| s.replace(true)));
+    f()
+}
+
+/// burn-flex's choice, products of at least 192³ multiply-adds on all of rayon's threads,
+/// unless this thread runs [`serial_kernels`].
 fn parallelism(work: usize) -> gemm::Parallelism {
     #[cfg(feature = "rayon")]
-    if work >= 192 * 192 * 192 {
+    if work >= 192 * 192 * 192 && !SERIAL.with(std::cell::Cell::get) {
         return gemm::Parallelism::Rayon(0);
     }
     let _ = work;
@@ -548,6 +571,26 @@ mod tests {
         let device = Device::flex();
         let layer = LinearConfig::new(3, 2).with_bias(false).init(&device);
         assert!(dense(&layer, &Tensor::zeros([1, 3], &device), None).is_none());
+    }
+
+    #[cfg(feature = "rayon")]
+    #[test]
+    fn serial_kernels_holds_for_its_closure_only_and_nests() {
+        let big = 192 * 192 * 192;
+        assert!(matches!(parallelism(big), gemm::Parallelism::Rayon(_)));
+        assert!(matches!(parallelism(big - 1), gemm::Parallelism::None));
+        serial_kernels(|| {
+            serial_kernels(|| assert!(matches!(parallelism(big), gemm::Parallelism::None)));
+            assert!(
+                matches!(parallelism(big), gemm::Parallelism::None),
+                "still inside"
+            );
+        });
+        let _ = std::panic::catch_unwind(|| serial_kernels(|| panic!("inside")));
+        assert!(
+            matches!(parallelism(big), gemm::Parallelism::Rayon(_)),
+            "restored"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! One optimisation step's parts: the batch, the noise, and the objective's gradients on a
 //! batch or on a slice of one (slices add up to the batch).
 
-use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::module::{ModuleVisitor, Param, ParamId};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
@@ -112,25 +113,85 @@ fn reconstruction_term(
 }
 
 /// The gradients and figures of the slices of one batch (`first` and the `rest`), added up:
-/// those of the whole batch.
+/// those of the whole batch. Each parameter's gradients are added in the slices' order (as
+/// Burn's `GradientsAccumulator` does), the parameters side by side on rayon's threads where
+/// the feature is on.
 pub fn merge(
     model: &Vae,
     first: (GradientsParams, StepFigures),
     rest: impl IntoIterator<Item = (GradientsParams, StepFigures)>,
 ) -> (GradientsParams, StepFigures) {
-    let (mut grads, mut figures) = first;
-    let mut rest = rest.into_iter().peekable();
-    if rest.peek().is_none() {
-        return (grads, figures);
-    }
-    let mut accumulator = GradientsAccumulator::<Vae>::new();
-    accumulator.accumulate(model, grads);
+    let (grads, mut figures) = first;
+    let mut parts = vec![grads];
     for (g, f) in rest {
-        accumulator.accumulate(model, g);
+        parts.push(g);
         figures = figures + f;
     }
-    grads = accumulator.grads();
-    (grads, figures)
+    if parts.len() == 1 {
+        return (parts.swap_remove(0), figures);
+    }
+    let mut taken = Taken {
+        parts,
+        vectors: Vec::new(),
+        matrices: Vec::new(),
+        merged: GradientsParams::new(),
+    };
+    model.visit(&mut taken);
+    let mut merged = taken.merged;
+    for (id, sum) in add_up(taken.vectors) {
+        merged.register::<1>(id, sum);
+    }
+    for (id, sum) in add_up(taken.matrices) {
+        merged.register::<2>(id, sum);
+    }
+    (merged, figures)
+}
+
+/// Each parameter's gradients, taken out of the slices' gradients, by rank: the model's biases
+/// and weights, to be added up side by side; a parameter of another rank (none today) is added
+/// up in place.
+struct Taken {
+    parts: Vec<GradientsParams>,
+    vectors: Vec<(ParamId, Vec<Tensor<1>>)>,
+    matrices: Vec<(ParamId, Vec<Tensor<2>>)>,
+    merged: GradientsParams,
+}
+
+impl ModuleVisitor for Taken {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let id = param.id;
+        match D {
+            1 => {
+                let grads = self.parts.iter_mut().filter_map(|p| p.remove::<1>(id));
+                self.vectors.push((id, grads.collect()));
+            }
+            2 => {
+                let grads = self.parts.iter_mut().filter_map(|p| p.remove::<2>(id));
+                self.matrices.push((id, grads.collect()));
+            }
+            _ => {
+                let grads = self.parts.iter_mut().filter_map(|p| p.remove::<D>(id));
+                if let Some(sum) = grads.reduce(|a, b| a + b) {
+                    self.merged.register::<D>(id, sum);
+                }
+            }
+        }
+    }
+}
+
+/// The sum of each parameter's gradients, in order; none for a parameter without any.
+fn add_up<const D: usize>(grads: Vec<(ParamId, Vec<Tensor<D>>)>) -> Vec<(ParamId, Tensor<D>)> {
+    let sum = |(id, parts): (ParamId, Vec<Tensor<D>>)| {
+        let sum = parts.into_iter().reduce(|a, b| a + b)?;
+        Some((id, sum))
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        grads.into_par_iter().filter_map(sum).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    grads.into_iter().filter_map(sum).collect()
 }
 
 #[cfg(test)]

@@ -66,31 +66,9 @@ pub fn dense(layer: &Linear, x: &Tensor<2>, activation: Option<Activation>) -> O
     Some(Tensor::from_dispatch(y))
 }
 
-/// A 2-D f32 tensor's values in row-major order (a view where the tensor already is so, a copy
-/// otherwise) and its dimensions.
-fn row_major(t: &FlexTensor) -> (Cow<'_, [f32]>, usize, usize) {
-    let shape = t.layout().shape();
-    assert_eq!(
-        shape.num_dims(),
-        2,
-        "dense: a matrix operand has {} dims",
-        shape.num_dims()
-    );
-    let (rows, cols) = (shape[0], shape[1]);
-    let values = match t.as_slice::<f32>() {
-        Some(values) => Cow::Borrowed(values),
-        None => Cow::Owned(
-            t.to_contiguous()
-                .as_slice::<f32>()
-                .expect("contiguous")
-                .to_vec(),
-        ),
-    };
-    (values, rows, cols)
-}
-
-/// A vector's values (a view where it is contiguous, a copy otherwise).
-fn vector(t: &FlexTensor) -> Cow<'_, [f32]> {
+/// An f32 tensor's values in row-major order: a view where the tensor already is so, a copy
+/// otherwise.
+fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
         Some(values) => Cow::Borrowed(values),
         None => Cow::Owned(
@@ -100,6 +78,18 @@ fn vector(t: &FlexTensor) -> Cow<'_, [f32]> {
                 .to_vec(),
         ),
     }
+}
+
+/// A 2-D f32 tensor's values in row-major order (see [`values`]) and its dimensions.
+fn row_major(t: &FlexTensor) -> (Cow<'_, [f32]>, usize, usize) {
+    let shape = t.layout().shape();
+    assert_eq!(
+        shape.num_dims(),
+        2,
+        "dense: a matrix operand has {} dims",
+        shape.num_dims()
+    );
+    (values(t), shape[0], shape[1])
 }
 
 /// A burn-flex tensor of `shape` over `values`, without a copy.
@@ -258,7 +248,7 @@ fn forward(
 ) -> Forward {
     let (xs, n, k) = row_major(x);
     let (ws, k2, m) = row_major(weight);
-    let bs = vector(bias);
+    let bs = values(bias);
     assert_eq!(
         k, k2,
         "dense: inputs of width {k} for a weight of {k2} rows"
@@ -401,7 +391,7 @@ impl Backward<Flex, 3> for DenseBackward {
         let grad = grads.consume::<Flex>(&ops.node);
         let state = ops.state;
         let (g, n, m) = row_major(&grad);
-        let saved = state.saved.as_ref().map(vector);
+        let saved = state.saved.as_ref().map(values);
         let d = through_activation(&g, saved.as_deref(), state.activation);
         if let Some(node) = node_bias {
             grads.register::<Flex>(node.id, flex_tensor(column_sums(&d, m), &[m]));

@@ -1,6 +1,9 @@
 //! `trainer`: trains the Latent Canvas VAE on MNIST, evaluates it, benchmarks it and exports it
 //! for the page.
 
+// Safe code only: the workspace denies `unsafe`, and only vae's gemm call allows it.
+#![forbid(unsafe_code)]
+
 mod atomic;
 mod backend;
 mod canvas;

@@ -265,9 +265,12 @@ fn sliced_gradients(
         let (a, z) = rows(i);
         t.clone().narrow(0, a, z - a)
     };
-    // Each slice's kernels single-threaded (the slices use the cores): measured faster than
-    // slices whose kernels also split their work. A replica forks the autodiff graph on its
-    // slice's thread, in parallel with the other slices.
+    // Each slice's dense products single-threaded (the slices use the cores): measured faster
+    // than slices whose products also split their work. Each slice after the first forks the
+    // model's autodiff graph on its own thread, in parallel with the other slices. The slices'
+    // graphs must stay disjoint (the batch is untracked, the replicas are forks): a thread
+    // waiting inside a kernel of one slice may steal another whole slice while it holds its
+    // graph's lock, which would deadlock if the two shared a graph.
     let jobs = (0..slices)
         .map(|i| {
             let (xi, ei) = (cut(&b.x, i), cut(&b.eps, i));

@@ -5,6 +5,9 @@
 //!
 //! Targets: [`idx_images`], [`idx_labels`], [`card`], [`weights`], [`latents`], [`preprocess`].
 
+// Safe code only: the workspace denies `unsafe`, and only vae's gemm call allows it.
+#![forbid(unsafe_code)]
+
 use burn::prelude::Device;
 use vae::weights::Storage;
 use vae::{Activation, IMAGE_PIXELS, ModelCard, VaeConfig};

@@ -10,6 +10,9 @@
 //! - `web` (wasm only): the JavaScript bindings, thin glue over [`session`];
 //! - `web_train` (wasm, feature `train`): the bindings of `training`.
 
+// Safe code only: the workspace denies `unsafe`, and only vae's gemm call allows it.
+#![forbid(unsafe_code)]
+
 pub mod backend;
 pub mod error;
 pub mod session;

@@ -148,15 +148,22 @@ fn product(lhs: Operand<'_>, rhs: Operand<'_>) -> Vec<f32> {
         rhs.rows
     );
     for op in [lhs, rhs] {
-        let last = (op.rows.max(1) - 1) * op.row_stride + (op.cols.max(1) - 1) * op.col_stride;
+        let last = (op.rows.max(1) - 1)
+            .checked_mul(op.row_stride)
+            .and_then(|r| r.checked_add((op.cols.max(1) - 1).checked_mul(op.col_stride)?))
+            .expect("dense: an operand's extent overflows usize");
         assert!(
             op.rows * op.cols == 0 || last < op.values.len(),
             "dense: an operand of {} values is read up to index {last}",
             op.values.len()
         );
     }
-    let mut out = vec![0.0_f32; m * n];
-    if m * n * k == 0 {
+    let len = m
+        .checked_mul(n)
+        .expect("dense: the output's size overflows usize");
+    let mut out = vec![0.0_f32; len];
+    let work = len.saturating_mul(k);
+    if work == 0 {
         return out;
     }
     let stride = |s: usize| isize::try_from(s).expect("a stride fits in isize");
@@ -182,7 +189,7 @@ fn product(lhs: Operand<'_>, rhs: Operand<'_>) -> Vec<f32> {
             false,
             false,
             false,
-            parallelism(m * n * k),
+            parallelism(work),
         );
     }
     out
@@ -219,6 +226,13 @@ fn parallelism(work: usize) -> gemm::Parallelism {
     }
     let _ = work;
     gemm::Parallelism::None
+}
+
+/// max(p, 0) as burn-flex computes it: a NaN stays NaN (`f32::max` would make it 0 and hide
+/// a diverged model).
+#[inline(always)]
+fn relu(p: f32) -> f32 {
+    if p.is_nan() || p > 0.0 { p } else { 0.0 }
 }
 
 /// σ(p), from e = exp(−|p|) as the cross-entropy's pass computes it.
@@ -268,7 +282,7 @@ fn forward(
         Some(Activation::Relu) => each_row(&mut y, m, |row| {
             row.iter_mut()
                 .zip(bs.iter())
-                .for_each(|(v, b)| *v = (*v + b).max(0.0))
+                .for_each(|(v, b)| *v = relu(*v + b))
         }),
         Some(Activation::Silu) => {
             let mut p = vec![0.0_f32; n * m];
@@ -289,6 +303,9 @@ fn forward(
 
 /// `f` on each `width`-long row of `values`, vectorised for the widest unit the CPU has.
 fn each_row(values: &mut [f32], width: usize, f: impl Fn(&mut [f32])) {
+    if width == 0 {
+        return;
+    }
     pulp::Arch::new().dispatch(
         #[inline(always)]
         || values.chunks_exact_mut(width).for_each(&f),
@@ -297,6 +314,9 @@ fn each_row(values: &mut [f32], width: usize, f: impl Fn(&mut [f32])) {
 
 /// `f` on each pair of rows of `a` and `b`, vectorised for the widest unit the CPU has.
 fn each_row_pair(a: &mut [f32], b: &mut [f32], width: usize, f: impl Fn(&mut [f32], &mut [f32])) {
+    if width == 0 {
+        return;
+    }
     pulp::Arch::new().dispatch(
         #[inline(always)]
         || {
@@ -329,9 +349,9 @@ fn through_activation<'a>(
         || {
             let pairs = out.iter_mut().zip(grad.iter().zip(saved));
             match activation {
-                // Burn's: the gradient where the output is positive, zero elsewhere.
+                // burn-flex's: the gradient where the output is positive or NaN, zero elsewhere.
                 Activation::Relu => {
-                    pairs.for_each(|(o, (&g, &y))| *o = if y > 0.0 { g } else { 0.0 })
+                    pairs.for_each(|(o, (&g, &y))| *o = if y.is_nan() || y > 0.0 { g } else { 0.0 })
                 }
                 // d/dp p·σ(p) = σ(p)·(1 + p·(1 − σ(p))).
                 Activation::Silu => pairs.for_each(|(o, (&g, &p))| {
@@ -347,6 +367,9 @@ fn through_activation<'a>(
 /// The sums of the columns of a row-major matrix of `width` columns: the bias's gradient.
 fn column_sums(values: &[f32], width: usize) -> Vec<f32> {
     let mut sums = vec![0.0_f32; width];
+    if width == 0 {
+        return sums;
+    }
     pulp::Arch::new().dispatch(
         #[inline(always)]
         || {
@@ -554,6 +577,60 @@ mod tests {
                 "{activation:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_nan_stays_nan_and_a_broadcast_gradient_is_read() {
+        let device = Device::flex().autodiff();
+        let layer = LinearConfig::new(2, 3).init(&device);
+        let nans = |t: Tensor<2>| -> Vec<bool> {
+            let v: Vec<f32> = t.into_data().try_into_vec().expect("f32");
+            v.iter().map(|x| x.is_nan()).collect()
+        };
+        for activation in [None, Some(Activation::Relu), Some(Activation::Silu)] {
+            let x = Tensor::<2>::from_floats([[f32::NAN, 1.0], [0.5, -2.0]], &device);
+            let ours = dense(&layer, &x, activation).expect("burn-flex, f32, a bias");
+            let theirs = burns(&layer, x, activation);
+            assert_eq!(nans(ours.clone()), nans(theirs.clone()), "{activation:?}");
+            assert!(
+                nans(ours.clone()).iter().any(|&n| n),
+                "{activation:?}: NaN kept"
+            );
+            // `sum()`'s gradient reaches the layer as a broadcast of ones (stride 0).
+            let (g_ours, g_theirs) = (ours.sum().backward(), theirs.sum().backward());
+            let w = layer.weight.val();
+            let grad = |g| Tensor::<2>::from_inner(w.grad(g).expect("a gradient"));
+            assert_eq!(nans(grad(&g_ours)), nans(grad(&g_theirs)), "{activation:?}");
+        }
+        let clean = Tensor::<2>::from_floats([[0.3, 1.0], [0.5, -2.0]], &device);
+        let ours = dense(&layer, &clean, Some(Activation::Silu)).expect("dense");
+        let theirs = burns(&layer, clean, Some(Activation::Silu));
+        let (g_ours, g_theirs) = (ours.sum().backward(), theirs.sum().backward());
+        let w = layer.weight.val();
+        let grad = |g| Tensor::<2>::from_inner(w.grad(g).expect("a gradient"));
+        assert!(
+            worst(grad(&g_ours), grad(&g_theirs)) < 1e-5,
+            "broadcast gradient"
+        );
+    }
+
+    #[test]
+    fn an_empty_layer_or_batch_gives_an_empty_output() {
+        let device = Device::flex();
+        let layer = LinearConfig::new(3, 0).init(&device);
+        let y = dense(
+            &layer,
+            &Tensor::zeros([2, 3], &device),
+            Some(Activation::Relu),
+        );
+        assert_eq!(y.expect("dense").dims(), [2, 0]);
+        let layer = LinearConfig::new(3, 2).init(&device);
+        let y = dense(
+            &layer,
+            &Tensor::zeros([0, 3], &device),
+            Some(Activation::Silu),
+        );
+        assert_eq!(y.expect("dense").dims(), [0, 2]);
     }
 
     #[test]

@@ -275,4 +275,50 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn merge_adds_the_slices_as_burns_accumulator_does_bit_for_bit() {
+        let device = Device::flex().autodiff();
+        device.seed(9);
+        let config = VaeConfig {
+            hidden: vec![16],
+            ..VaeConfig::default()
+        };
+        let model = Vae::new(&config, &device);
+        let hyper = Hyper::plain(config, 1, 9, 1e-3, 9);
+        let inputs: Vec<_> = [4, 3, 2]
+            .into_iter()
+            .map(|rows| {
+                let x = Tensor::<2>::random(
+                    [rows, crate::IMAGE_PIXELS],
+                    Distribution::Uniform(0.0, 1.0),
+                    &device,
+                );
+                (x, noise(rows, 2, &device))
+            })
+            .collect();
+        let parts = || {
+            inputs
+                .iter()
+                .map(|(x, eps)| gradients(&model, &hyper, x.clone(), eps.clone(), 1.0, 9))
+                .collect::<Vec<_>>()
+        };
+        let mut accumulator = burn::optim::GradientsAccumulator::<Vae>::new();
+        for (g, _) in parts() {
+            accumulator.accumulate(&model, g);
+        }
+        let want = accumulator.grads();
+        let mut parts = parts().into_iter();
+        let first = parts.next().expect("three parts");
+        let (got, _) = merge(&model, first, parts);
+        let bits = |g: &GradientsParams| -> Vec<Vec<u32>> {
+            let values = gathered(&model, g);
+            values
+                .iter()
+                .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                .collect()
+        };
+        assert_eq!(bits(&got), bits(&want));
+        assert_eq!(got.len(), want.len());
+    }
 }

@@ -284,6 +284,13 @@ fn forward(
                 .zip(bs.iter())
                 .for_each(|(v, b)| *v = relu(*v + b))
         }),
+        // Without autodiff nothing keeps the pre-activation: SiLU in place.
+        Some(Activation::Silu) if !keep_pre => each_row(&mut y, m, |row| {
+            row.iter_mut().zip(bs.iter()).for_each(|(v, b)| {
+                let q = *v + b;
+                *v = q * sigmoid(q);
+            })
+        }),
         Some(Activation::Silu) => {
             let mut p = vec![0.0_f32; n * m];
             each_row_pair(&mut y, &mut p, m, |row, pre_row| {
@@ -292,7 +299,7 @@ fn forward(
                     *v = *q * sigmoid(*q);
                 }
             });
-            pre = keep_pre.then(|| flex_tensor(p, &[n, m]));
+            pre = Some(flex_tensor(p, &[n, m]));
         }
     }
     Forward {

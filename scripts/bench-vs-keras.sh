@@ -39,6 +39,10 @@ ours=()
 for _ in 1 2 3; do
   line=$("$trainer" bench --data "$data" --batches 200 --batch 128 --hidden 512 --activation relu)
   echo "burn  mlp: $line"
+  if [[ $isa == avx2 && $line == *'"simd":"avx512"'* ]]; then
+    echo "bench-vs-keras: the trainer ran AVX-512 kernels in a --no-avx512 run" >&2
+    exit 1
+  fi
   ours+=("$line")
 done
 theirs=$("$py" "$keras" --data "$data" --arch mlp --epochs 4 --threads 2)

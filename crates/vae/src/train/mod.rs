@@ -18,9 +18,9 @@ pub use hyper::Hyper;
 pub use run::{TrainError, TrainLoop};
 pub use step::{Batch, StepFigures};
 
-/// The widest SIMD the CPU backend's kernels use on this CPU, as chosen at run time: gemm's
-/// products and the host loops all dispatch through `pulp`, so they agree. `"avx512"` only
-/// where the CPU has it *and* the build compiled those kernels (the trainer's `avx512`
+/// The widest SIMD the CPU backend's host loops run at on this CPU, as `pulp` detects it at
+/// run time; gemm's products detect the same instruction sets for themselves. `"avx512"` only
+/// where the CPU has AVX-512 *and* the build compiled those kernels (the trainer's `avx512`
 /// feature); `"avx2"`, `"simd128"` (WebAssembly), `"neon"` or `"scalar"` otherwise.
 pub fn simd_level() -> &'static str {
     // `Arch`'s variants depend on pulp's features, which Cargo unifies across the build; its

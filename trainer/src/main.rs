@@ -373,7 +373,8 @@ fn bench(args: BenchArgs) -> Result<()> {
                 "batch": hyper.batch,
                 "batches": args.batches,
                 "threads": slices,
-                "simd": if backend.is_cpu() { vae::train::simd_level() } else { "gpu" },
+                // The host loops' SIMD level: they run on burn-flex only.
+                "simd": (backend == Backend::Flex).then(vae::train::simd_level),
                 "train_images_per_s": train_ips.round(),
                 "epoch_seconds": (data.train.len() as f64 / train_ips * 10.0).round() / 10.0,
                 "eval_images_per_s": eval_ips.round(),

@@ -594,6 +594,8 @@ mod tests {
             let v: Vec<f32> = t.into_data().try_into_vec().expect("f32");
             v.iter().map(|x| x.is_nan()).collect()
         };
+        let w = layer.weight.val();
+        let grad = |g: &_| Tensor::<2>::from_inner(w.grad(g).expect("a gradient"));
         for activation in [None, Some(Activation::Relu), Some(Activation::Silu)] {
             let x = Tensor::<2>::from_floats([[f32::NAN, 1.0], [0.5, -2.0]], &device);
             let ours = dense(&layer, &x, activation).expect("burn-flex, f32, a bias");
@@ -605,16 +607,12 @@ mod tests {
             );
             // `sum()`'s gradient reaches the layer as a broadcast of ones (stride 0).
             let (g_ours, g_theirs) = (ours.sum().backward(), theirs.sum().backward());
-            let w = layer.weight.val();
-            let grad = |g| Tensor::<2>::from_inner(w.grad(g).expect("a gradient"));
             assert_eq!(nans(grad(&g_ours)), nans(grad(&g_theirs)), "{activation:?}");
         }
         let clean = Tensor::<2>::from_floats([[0.3, 1.0], [0.5, -2.0]], &device);
         let ours = dense(&layer, &clean, Some(Activation::Silu)).expect("dense");
         let theirs = burns(&layer, clean, Some(Activation::Silu));
         let (g_ours, g_theirs) = (ours.sum().backward(), theirs.sum().backward());
-        let w = layer.weight.val();
-        let grad = |g| Tensor::<2>::from_inner(w.grad(g).expect("a gradient"));
         assert!(
             worst(grad(&g_ours), grad(&g_theirs)) < 1e-5,
             "broadcast gradient"
@@ -624,20 +622,15 @@ mod tests {
     #[test]
     fn an_empty_layer_or_batch_gives_an_empty_output() {
         let device = Device::flex();
-        let layer = LinearConfig::new(3, 0).init(&device);
-        let y = dense(
-            &layer,
-            &Tensor::zeros([2, 3], &device),
-            Some(Activation::Relu),
-        );
-        assert_eq!(y.expect("dense").dims(), [2, 0]);
-        let layer = LinearConfig::new(3, 2).init(&device);
-        let y = dense(
-            &layer,
-            &Tensor::zeros([0, 3], &device),
-            Some(Activation::Silu),
-        );
-        assert_eq!(y.expect("dense").dims(), [0, 2]);
+        // (inputs, outputs, batch, activation): a layer of no outputs, then a batch of no rows.
+        for (inputs, outputs, rows, activation) in
+            [(3, 0, 2, Activation::Relu), (3, 2, 0, Activation::Silu)]
+        {
+            let layer = LinearConfig::new(inputs, outputs).init(&device);
+            let x = Tensor::zeros([rows, inputs], &device);
+            let y = dense(&layer, &x, Some(activation)).expect("dense");
+            assert_eq!(y.dims(), [rows, outputs]);
+        }
     }
 
     #[test]
